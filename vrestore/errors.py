@@ -1,0 +1,45 @@
+"""The error family of vrestore.
+
+The library raises these and never prints or exits; the CLI (``vrestore.cli._errors``) is the single
+place that maps each class to a process exit code:
+
+======================  ====  ==========================================================================
+class                   code  raised by / when
+======================  ====  ==========================================================================
+VrestoreError (base)    1     an unexpected internal failure that still has a useful message
+UsageError              2     cli/api: bad option value, unknown model id, incompatible options
+InputError              3     io: input missing, empty, unreadable, corrupt or unsupported
+OutputError             4     io/api: output exists without --overwrite, unwritable, output equals input
+WeightsError            5     weights/api: checkpoint missing, download failed, checksum mismatch, offline
+DeviceError             6     models/engine: CUDA requested but absent; out of memory at the smallest tile
+(KeyboardInterrupt)     130   Ctrl-C; the partial output is removed
+======================  ====  ==========================================================================
+
+Every message names the bad value and says what to do about it, in one line.
+"""
+
+from __future__ import annotations
+
+
+class VrestoreError(Exception):
+    """Base class: something went wrong that the user should read about."""
+
+
+class UsageError(VrestoreError):
+    """A command-line option or API argument is invalid (also: unknown model id)."""
+
+
+class InputError(VrestoreError):
+    """The input cannot be read: missing, empty, corrupt, not a video, unsupported."""
+
+
+class OutputError(VrestoreError):
+    """The output cannot be written: exists, unwritable, or the same file as the input."""
+
+
+class WeightsError(VrestoreError):
+    """A checkpoint is missing, unverifiable, corrupt, or cannot be downloaded."""
+
+
+class DeviceError(VrestoreError):
+    """The requested device is unavailable, or memory ran out even at the smallest tile."""

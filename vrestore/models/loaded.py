@@ -1,0 +1,125 @@
+"""LoadedModel: a module plus its spec, placed on a device, with one calling convention for the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vrestore.errors import DeviceError, UsageError
+from vrestore.models.spec import ModelSpec, Temporal
+
+_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when present, else cpu; ``cuda[:n]`` must exist (DeviceError otherwise)."""
+    name = name.strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise UsageError(f"unknown device '{name}'; use auto, cpu, cuda or cuda:N") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {name} was requested but CUDA is not available; use --device cpu")
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise DeviceError(
+                f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) present; pick another index"
+            )
+    elif device.type not in ("cpu", "mps"):
+        raise UsageError(f"unsupported device '{name}'; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def resolve_dtype(name: str, spec: ModelSpec, device: torch.device) -> torch.dtype:
+    """The compute dtype for ``name`` (fp32|fp16|bf16), checked against the model's capabilities."""
+    key = name.strip().lower()
+    if key not in _DTYPES:
+        raise UsageError(f"unknown dtype '{name}'; use fp32, fp16 or bf16")
+    dtype = _DTYPES[key]
+    if dtype is torch.float16 and not spec.supports_half:
+        raise UsageError(f"model {spec.id} does not support fp16; use --dtype fp32")
+    if dtype is torch.bfloat16 and not spec.supports_bfloat16:
+        raise UsageError(f"model {spec.id} does not support bf16; use --dtype fp32")
+    if dtype is torch.float16 and device.type == "cpu":
+        raise UsageError("fp16 needs a GPU; use --dtype fp32 or bf16 on the CPU")
+    return dtype
+
+
+class LoadedModel:
+    """A ready-to-run model: ``run(clip, state)`` maps ``(B,T,C,H,W)`` float in [0,1] to the restored clip.
+
+    The input is expected on ``self.device`` (any float dtype); the output is float32 on the same device.
+    ``state`` is only meaningful for stateful CLIP models and is None for the others.
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        module: nn.Module,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.extra = dict(extra or {})
+        missing = [name for name in spec.extra_inputs if name not in self.extra]
+        if missing:
+            raise UsageError(f"model {spec.id} needs {', '.join(missing)}; pass it as an option")
+        self.module = module.eval().to(device=self.device, dtype=dtype)
+        for param in self.module.parameters():
+            param.requires_grad_(False)
+
+    @property
+    def scale(self) -> int:
+        """Spatial upscaling factor."""
+        return self.spec.scale
+
+    @torch.inference_mode()
+    def run(self, clip: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        """Restore ``clip`` (B,T,C,H,W); returns (output B,T,C,sH,sW float32, new state)."""
+        if clip.ndim != 5:
+            raise ValueError(f"expected a (B,T,C,H,W) clip, got shape {tuple(clip.shape)}")
+        x = clip.to(device=self.device, dtype=self.dtype)
+        temporal = self.spec.temporal
+        if temporal is Temporal.NONE:
+            b, t = x.shape[:2]
+            y = self.module(x.flatten(0, 1), **self.extra)
+            out, new_state = y.unflatten(0, (b, t)), None
+        elif temporal is Temporal.WINDOW:
+            out, new_state = self._run_windows(x), None
+        elif self.spec.stateful:
+            out, new_state = self.module(x, state, **self.extra)
+        else:
+            out, new_state = self.module(x, **self.extra), None
+        return out.float(), new_state
+
+    def _run_windows(self, x: torch.Tensor) -> torch.Tensor:
+        """Slide a (2r+1)-frame window over the clip; clip ends are padded by repeating the edge frames."""
+        r = self.spec.temporal_radius
+        t = x.shape[1]
+        index = torch.arange(-r, t + r, device=x.device).clamp_(0, t - 1)
+        padded = x[:, index]
+        outs = [self.module(padded[:, i : i + 2 * r + 1], **self.extra) for i in range(t)]
+        return torch.stack(outs, dim=1)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    """Reflect-pad the last two dims of ``x`` at bottom/right up to ``multiple``; returns (x, pad_h, pad_w)."""
+    h, w = x.shape[-2:]
+    pad_h = (-h) % multiple
+    pad_w = (-w) % multiple
+    if pad_h == 0 and pad_w == 0:
+        return x, 0, 0
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    shape = x.shape
+    flat = x.reshape(-1, *shape[-3:])
+    flat = F.pad(flat, (0, pad_w, 0, pad_h), mode=mode)
+    return flat.reshape(*shape[:-2], h + pad_h, w + pad_w), pad_h, pad_w

@@ -1,0 +1,65 @@
+"""Model capabilities as data: what the engine needs to know to drive a network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from torch import nn
+
+
+class Temporal(Enum):
+    """How a network consumes time.
+
+    The module's forward signature follows from it (x is float RGB in [0, 1]):
+
+    - ``NONE``:   ``forward(x[N,C,H,W]) -> y[N,C,sH,sW]`` (per-frame image model)
+    - ``WINDOW``: ``forward(x[N,2r+1,C,H,W]) -> y[N,C,sH,sW]`` (centre frame out; r = ``temporal_radius``)
+    - ``CLIP``:   ``forward(x[N,T,C,H,W]) -> y[N,T,C,sH,sW]``; when ``stateful`` it is
+      ``forward(x, state) -> (y, state)`` with ``state=None`` at the start of the video.
+    """
+
+    NONE = "none"
+    WINDOW = "window"
+    CLIP = "clip"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything about a registered model except its weights' bytes.
+
+    ``id`` is ``arch.tag``; ``weights`` is a key of weights.toml or None (random or seeded init).
+    ``temporal_radius`` is how many neighbouring frames on each side influence an output frame
+    within a clip (the engine overlaps windows by at least twice that when it can). ``stateful`` CLIP
+    models carry a recurrent state from one window to the next instead of overlapping.
+    """
+
+    id: str
+    factory: Callable[[], nn.Module]
+    task: str
+    description: str = ""
+    weights: str | None = None
+    scale: int = 1
+    temporal: Temporal = Temporal.NONE
+    clip_length: int | None = None
+    temporal_radius: int = 0
+    stateful: bool = False
+    uses_keyframes: bool = False
+    keyframe_interval: int | None = None
+    multiple_of: int = 1
+    min_size: int = 1
+    extra_inputs: tuple[str, ...] = ()
+    supports_half: bool = False
+    supports_bfloat16: bool = False
+    default_tile: int | None = None
+
+    @property
+    def arch(self) -> str:
+        """The architecture part of the id (before the first dot)."""
+        return self.id.split(".", 1)[0]
+
+    @property
+    def tag(self) -> str:
+        """The tag part of the id (after the first dot)."""
+        return self.id.split(".", 1)[1]

@@ -1,0 +1,48 @@
+"""Frozen option records passed from the CLI (or a Python caller) into the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TileOptions:
+    """Spatial tiling. ``size`` None or 0 = whole frame (split automatically on out-of-memory)."""
+
+    size: int | None = None
+    overlap: int = 16
+    min_size: int = 64
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """Temporal chunking. ``length`` None = the model's preferred clip length."""
+
+    length: int | None = None
+    overlap: int | None = None
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Output encoding. None fields mean "choose from the input and the container"."""
+
+    codec: str | None = None
+    crf: int | None = None
+    preset: str | None = None
+    pix_fmt: str | None = None
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    """Everything ``restore_video`` needs besides the paths."""
+
+    model: str = "pgdenet"
+    weights: Path | None = None
+    device: str = "auto"
+    dtype: str = "fp32"
+    tile: TileOptions = field(default_factory=TileOptions)
+    clip: ClipOptions = field(default_factory=ClipOptions)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    overwrite: bool = False
+    queue_size: int = 8

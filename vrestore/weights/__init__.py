@@ -1,0 +1,1 @@
+"""Checkpoint manifest, cache and loading."""
