@@ -1,0 +1,195 @@
+"""The pipelines, wired from the parts: model loading and ``restore_video``.
+
+This module owns resource lifetimes (reader, writer, model) and turns a run into a result record.
+It never prints: progress goes through a callback, warnings through ``logging.getLogger("vrestore")``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vrestore.errors import InputError, UsageError, WeightsError
+from vrestore.io.info import VideoInfo
+from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype
+from vrestore.models.registry import is_registered
+from vrestore.options import RestoreOptions
+
+log = logging.getLogger("vrestore")
+
+_KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: frames written so far, the expected total (None if unknown), seconds elapsed."""
+
+    frames_done: int
+    frames_total: int | None
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a finished restore produced."""
+
+    input: str
+    output: str
+    model: str
+    device: str
+    frames: int
+    seconds: float
+    width: int
+    height: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over the whole run."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the CLI's ``--json`` object)."""
+        return {
+            "input": self.input,
+            "output": self.output,
+            "model": self.model,
+            "device": self.device,
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 3),
+            "width": self.width,
+            "height": self.height,
+            "warnings": list(self.warnings),
+        }
+
+
+def load_model(
+    model_id: str = DEFAULT_MODEL,
+    *,
+    weights: Path | None = None,
+    device: str = "auto",
+    dtype: str = "fp32",
+) -> LoadedModel:
+    """Resolve ``model_id``, load and verify its weights, and place it on ``device``.
+
+    Runs before any decoding so that a wrong id, a missing checkpoint or a bad device fails at once.
+    """
+    if not is_registered(model_id) and model_id.split(".", 1)[0] == DEFAULT_MODEL:
+        raise WeightsError(
+            f"the default model '{DEFAULT_MODEL}' has no weights in this version of vrestore yet; "
+            "pass --model tiny.test (or another id from 'vrestore models list')"
+        )
+    spec = get_spec(model_id)
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, spec, torch_device)
+    module = build(spec)
+    if weights is not None:
+        from vrestore.weights.load import load_into, read_state_dict
+
+        load_into(module, read_state_dict(Path(weights)), str(weights))
+    elif spec.weights is not None:
+        raise WeightsError(
+            f"model {spec.id} needs the checkpoint '{spec.weights}', which this version cannot download yet; "
+            "pass it with --weights FILE"
+        )
+    return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype)
+
+
+def default_output_path(source: Path, info: VideoInfo | None = None) -> Path:
+    """``<stem>_restored.<ext>`` beside the input (mkv for containers we do not write; a folder for frames)."""
+    source = Path(source)
+    if info is not None and info.kind == "frames":
+        base = source.parent if any(ch in source.name for ch in "*?[") else source
+        return base.parent / f"{base.name}_restored"
+    ext = source.suffix.lower() if source.suffix.lower() in _KEEP_EXTENSIONS else ".mkv"
+    return source.with_name(f"{source.stem}_restored{ext}")
+
+
+def restore_video(
+    source: str | Path,
+    destination: str | Path | None = None,
+    options: RestoreOptions | None = None,
+    *,
+    model: LoadedModel | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> RestoreResult:
+    """Restore ``source`` into ``destination`` (default ``<stem>_restored.<ext>`` beside it).
+
+    The output is written under a temporary name and renamed only when complete; on any error or
+    interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
+    """
+    from vrestore.engine.pipeline import run_pipeline
+    from vrestore.engine.runner import restore_frames
+    from vrestore.io.probe import probe
+    from vrestore.io.reader import open_reader
+    from vrestore.io.writer import check_output, open_writer
+
+    options = options or RestoreOptions()
+    source = Path(source)
+    info = probe(source)
+    dst = Path(destination) if destination is not None else default_output_path(source, info)
+    check_output(dst, info, overwrite=options.overwrite)
+    loaded = model or load_model(options.model, weights=options.weights, device=options.device, dtype=options.dtype)
+    _check_size(info, loaded)
+
+    collector = _WarningCollector()
+    log.addHandler(collector)
+    started = time.perf_counter()
+    try:
+        with open_reader(source) as reader:
+            out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
+            with open_writer(dst, info, width=out_w, height=out_h, encode=options.encode,
+                             overwrite=options.overwrite) as writer:
+
+                def on_frame(done: int) -> None:
+                    if progress is not None:
+                        progress(Progress(done, info.frame_count, time.perf_counter() - started))
+
+                written = run_pipeline(
+                    reader,
+                    lambda frames: restore_frames(frames, loaded, options.tile, options.clip),
+                    writer.write,
+                    queue_size=options.queue_size,
+                    on_frame=on_frame,
+                )
+                if written == 0:
+                    raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
+                writer.close()
+    finally:
+        log.removeHandler(collector)
+    seconds = time.perf_counter() - started
+    return RestoreResult(
+        input=str(source),
+        output=str(dst),
+        model=loaded.spec.id,
+        device=str(loaded.device),
+        frames=written,
+        seconds=seconds,
+        width=info.width * loaded.scale,
+        height=info.height * loaded.scale,
+        warnings=collector.messages,
+    )
+
+
+def _check_size(info: VideoInfo, model: LoadedModel) -> None:
+    need = model.spec.min_size
+    if info.width < need or info.height < need:
+        raise UsageError(
+            f"input is {info.width}x{info.height} but model {model.spec.id} needs at least {need}x{need}; "
+            "pick another model"
+        )
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps the warnings logged during a run so that results (and --json) can report them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

@@ -1,0 +1,64 @@
+"""The command-line interface. ``main()`` is the single error boundary of the program."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import typer
+
+from vrestore.cli import demo, models, restore  # noqa: F401  (registers the commands)
+from vrestore.cli._app import app
+from vrestore.cli._console import error_line
+from vrestore.cli._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, exit_code_for
+from vrestore.errors import VrestoreError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map errors to one stderr line and the documented exit code."""
+    debug = os.environ.get("VRESTORE_DEBUG", "") not in ("", "0")
+    _terminate_as_interrupt()
+    try:
+        code = app(args=argv, prog_name="vrestore", standalone_mode=False)
+    except VrestoreError as exc:
+        if debug:
+            raise
+        error_line(str(exc))
+        code = exit_code_for(exc)
+    except (KeyboardInterrupt, typer.Abort):
+        code = EXIT_INTERRUPTED
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except Exception as exc:  # the boundary: anything else is a usage error or our bug, in one line
+        if _is_usage_error(exc):
+            exc.show()
+            code = exc.exit_code
+        elif debug:
+            raise
+        else:
+            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with VRESTORE_DEBUG=1 for a traceback)")
+            code = EXIT_INTERNAL
+    if code == EXIT_INTERRUPTED:
+        # Typer turns Ctrl-C into exit code 130 itself; either way the run was cleaned up by then.
+        error_line("interrupted; the partial output was removed")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click/Typer parse errors (vendored or not) carry ``exit_code`` and ``show()``."""
+    return hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _terminate_as_interrupt() -> None:
+    """Treat SIGTERM (batch schedulers, `timeout`) like Ctrl-C so partial outputs are cleaned up."""
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread (e.g. called from a test runner thread)
+        pass

@@ -1,0 +1,75 @@
+"""Terminal output: rich consoles, the warning handler and the progress bar. Only cli/ uses rich."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def error_line(message: str) -> None:
+    """Print one error line on stderr (plain text when not a terminal)."""
+    if stderr.is_terminal:
+        stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    else:
+        print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+class _StderrWarnings(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if stderr.is_terminal:
+            stderr.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+        else:
+            print(f"warning: {message}", file=sys.stderr)
+
+
+def show_warnings(enabled: bool) -> None:
+    """Route vrestore's logged warnings to stderr (or silence them, for --quiet/--json)."""
+    logger = logging.getLogger("vrestore")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        if isinstance(handler, _StderrWarnings):
+            logger.removeHandler(handler)
+    if enabled:
+        logger.addHandler(_StderrWarnings(level=logging.WARNING))
+
+
+@contextmanager
+def frame_progress(
+    description: str, total: int | None, enabled: bool
+) -> Iterator[Callable[[int, float], None]]:
+    """A rich progress bar (frames, fps, ETA) on a terminal; a no-op ``update(done, elapsed_s)`` otherwise."""
+    if not enabled or not stderr.is_terminal:
+        yield lambda done, elapsed: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[fps]:.1f} fps"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task(description, total=total, fps=0.0)
+
+        def update(done: int, elapsed: float) -> None:
+            bar.update(task, completed=done, fps=done / elapsed if elapsed > 0 else 0.0)
+
+        yield update

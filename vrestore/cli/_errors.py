@@ -1,0 +1,32 @@
+"""The one place that turns exceptions into exit codes (documented in README and vrestore.errors)."""
+
+from __future__ import annotations
+
+from vrestore.errors import DeviceError, InputError, OutputError, UsageError, VrestoreError, WeightsError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_OUTPUT = 4
+EXIT_WEIGHTS = 5
+EXIT_DEVICE = 6
+EXIT_INTERRUPTED = 130
+
+_CODES: tuple[tuple[type[VrestoreError], int], ...] = (
+    (UsageError, EXIT_USAGE),
+    (InputError, EXIT_INPUT),
+    (OutputError, EXIT_OUTPUT),
+    (WeightsError, EXIT_WEIGHTS),
+    (DeviceError, EXIT_DEVICE),
+)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit code for ``error``."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    for cls, code in _CODES:
+        if isinstance(error, cls):
+            return code
+    return EXIT_INTERNAL

@@ -1,0 +1,36 @@
+"""Shared option declarations for the commands (one definition per option)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ModelOpt = Annotated[
+    str, typer.Option("--model", "-m", help="Model id 'arch.tag' or 'arch' (see 'vrestore models list').")
+]
+WeightsOpt = Annotated[
+    Optional[Path], typer.Option("--weights", help="Use this checkpoint file instead of the registered weights.")
+]
+DeviceOpt = Annotated[str, typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N.")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 (where the model supports it).")]
+TileOpt = Annotated[
+    Optional[int], typer.Option("--tile", min=0, help="Tile size in pixels (0 = whole frame; halves on OOM).")
+]
+TileOverlapOpt = Annotated[int, typer.Option("--tile-overlap", min=0, help="Overlap between tiles in pixels.")]
+ClipOpt = Annotated[
+    Optional[int], typer.Option("--clip", min=1, help="Frames per temporal window (default: the model's).")
+]
+ClipOverlapOpt = Annotated[
+    Optional[int], typer.Option("--clip-overlap", min=0, help="Frames shared by neighbouring windows.")
+]
+CodecOpt = Annotated[
+    Optional[str], typer.Option("--codec", help="Video encoder, e.g. libx264, libx265, ffv1 (lossless), libvpx-vp9.")
+]
+CrfOpt = Annotated[Optional[int], typer.Option("--crf", min=0, max=63, help="Constant rate factor (lower = better).")]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Encoder preset, e.g. medium, slow.")]
+PixFmtOpt = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output file.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]

@@ -1,0 +1,95 @@
+"""``vrestore restore``: restore one video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vrestore.cli import _console
+from vrestore.cli._app import app
+from vrestore.cli._options import (
+    ClipOpt,
+    ClipOverlapOpt,
+    CodecOpt,
+    CrfOpt,
+    DeviceOpt,
+    DtypeOpt,
+    JsonOpt,
+    ModelOpt,
+    OverwriteOpt,
+    PixFmtOpt,
+    PresetOpt,
+    QuietOpt,
+    TileOpt,
+    TileOverlapOpt,
+    WeightsOpt,
+)
+from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
+
+EXAMPLE = (
+    "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
+    "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames. "
+    "Outputs: .mp4 .mkv .mov .webm, or a folder (PNG frames)."
+)
+
+
+@app.command(epilog=EXAMPLE)
+def restore(
+    input: Annotated[Path, typer.Argument(help="Video file, .y4m, frame folder or quoted glob.", show_default=False)],
+    output: Annotated[
+        Optional[Path], typer.Argument(help="Output file or folder (default: <stem>_restored.<ext> beside the input).",
+                                       show_default=False)
+    ] = None,
+    model: ModelOpt = "pgdenet",
+    weights: WeightsOpt = None,
+    device: DeviceOpt = "auto",
+    dtype: DtypeOpt = "fp32",
+    tile: TileOpt = None,
+    tile_overlap: TileOverlapOpt = 16,
+    clip: ClipOpt = None,
+    clip_overlap: ClipOverlapOpt = None,
+    codec: CodecOpt = None,
+    crf: CrfOpt = None,
+    preset: PresetOpt = None,
+    pix_fmt: PixFmtOpt = None,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Restore a video: decode, run the model tile by tile and clip by clip, re-encode with the source's
+    timing, colour, bit depth and audio."""
+    options = RestoreOptions(
+        model=model,
+        weights=weights,
+        device=device,
+        dtype=dtype,
+        tile=TileOptions(size=tile or None, overlap=tile_overlap),
+        clip=ClipOptions(length=clip, overlap=clip_overlap),
+        encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
+        overwrite=overwrite,
+    )
+    run_restore(input, output, options, quiet=quiet, json_out=json_out)
+
+
+def run_restore(
+    source: Path, destination: Path | None, options: RestoreOptions, *, quiet: bool, json_out: bool
+) -> None:
+    """Run one restore with progress and print the result (shared by ``restore`` and ``demo``)."""
+    from vrestore.api import restore_video
+
+    _console.show_warnings(not quiet)
+    with _console.frame_progress(f"restoring {source.name}", None, enabled=not quiet) as update:
+        result = restore_video(
+            source, destination, options, progress=lambda p: update(p.frames_done, p.elapsed_s)
+        )
+    if json_out:
+        print(json.dumps(result.to_dict()), flush=True)
+    elif not quiet:
+        print(
+            f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+            f"({result.fps:.1f} fps, model {result.model} on {result.device})",
+            flush=True,
+        )
