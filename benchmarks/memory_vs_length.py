@@ -1,0 +1,98 @@
+"""Peak memory of `vrestore restore` for a short and a ten-times longer video (run by hand).
+
+Memory must not grow with the video's length: the engine keeps one window plus bounded queues.
+Usage:  python benchmarks/memory_vs_length.py [--frames 100 1000] [--size 640x360] [--model tiny.test]
+Writes benchmarks/results/memory_vs_length-<date>.md (device, command, date, numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def make_clip(path: Path, frames: int, width: int, height: int) -> None:
+    """A noisy moving-gradient clip encoded with x264 (fast preset)."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(25, 1), options={"preset": "ultrafast", "crf": "18"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        yy, xx = np.mgrid[0:height, 0:width]
+        base = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.int16)
+        for i in range(frames):
+            noisy = np.clip(np.roll(base, i, axis=1) + rng.integers(-12, 13, base.shape), 0, 255).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(noisy, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def peak_rss_mib(command: list[str]) -> tuple[float, int]:
+    """Run ``command``; return (peak resident memory in MiB of that process, exit code)."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.read().decode())
+    return usage.ru_maxrss / 1024, proc.returncode  # ru_maxrss is in KiB on Linux
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, nargs=2, default=[100, 1000])
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--model", default="tiny.test")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for frames in args.frames:
+            clip = Path(tmp) / f"clip{frames}.mp4"
+            make_clip(clip, frames, width, height)
+            command = [sys.executable, "-m", "vrestore", "restore", str(clip), str(Path(tmp) / f"out{frames}.mp4"),
+                       "--model", args.model, "--device", args.device, "--quiet"]
+            rss, code = peak_rss_mib(command)
+            if code != 0:
+                return code
+            rows.append((frames, rss))
+            print(f"{frames:5d} frames: peak RSS {rss:8.1f} MiB")
+    growth = (rows[1][1] - rows[0][1]) / rows[0][1] * 100
+    print(f"growth from {rows[0][0]} to {rows[1][0]} frames: {growth:+.1f} %")
+    RESULTS.mkdir(exist_ok=True)
+    today = dt.date.today().isoformat()
+    report = RESULTS / f"memory_vs_length-{today}.md"
+    lines = [
+        f"# Peak memory vs video length ({today})",
+        "",
+        f"- command: `python benchmarks/memory_vs_length.py --frames {args.frames[0]} {args.frames[1]} "
+        f"--size {args.size} --model {args.model} --device {args.device}`",
+        f"- device: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
+        f"python {platform.python_version()}",
+        f"- measured: peak resident set size of the `vrestore restore` process (x264 {args.size} input)",
+        "",
+        "| frames | peak RSS (MiB) |",
+        "|---:|---:|",
+        *[f"| {f} | {r:.1f} |" for f, r in rows],
+        "",
+        f"Growth: {growth:+.1f} % (acceptance: below 10 %).",
+    ]
+    report.write_text("\n".join(lines) + "\n")
+    print(f"wrote {report}")
+    return 0 if abs(growth) < 10 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

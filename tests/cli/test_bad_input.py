@@ -1,0 +1,153 @@
+"""Bad input: one stderr line, the documented exit code, nothing left behind, the input untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.helpers import leftovers, make_video, sha256
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> None:
+    assert result.code == code, (result.code, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_missing_file(run_cli, tmp_path):
+    result = run_cli("restore", tmp_path / "nope.mp4", "--model", "tiny.test")
+    assert_one_line_error(result, 3, "nope.mp4")
+    assert leftovers(tmp_path, set()) == []
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a video\n" * 50], ids=["empty", "text"])
+def test_not_a_video(run_cli, tmp_path, content):
+    source = tmp_path / "bad.mp4"
+    source.write_bytes(content)
+    result = run_cli("restore", source, "--model", "tiny.test")
+    assert_one_line_error(result, 3, "bad.mp4")
+    assert leftovers(tmp_path, {"bad.mp4"}) == []
+    assert source.read_bytes() == content
+
+
+def test_output_equal_to_input(run_cli, small_video):
+    digest = sha256(small_video)
+    for args in ([small_video], [small_video, "--overwrite"]):
+        result = run_cli("restore", small_video, *args, "--model", "tiny.test")
+        assert_one_line_error(result, 4)
+    assert sha256(small_video) == digest
+
+
+def test_output_equal_to_input_by_another_path(run_cli, small_video, monkeypatch):
+    monkeypatch.chdir(small_video.parent)
+    result = run_cli("restore", small_video, f"./{small_video.name}", "--model", "tiny.test", "--overwrite")
+    assert_one_line_error(result, 4)
+
+
+def test_existing_output_needs_overwrite(run_cli, small_video, tmp_path):
+    existing = tmp_path / "out.mp4"
+    existing.write_bytes(b"keep me")
+    result = run_cli("restore", small_video, existing, "--model", "tiny.test")
+    assert_one_line_error(result, 4, "--overwrite")
+    assert existing.read_bytes() == b"keep me"
+    result = run_cli("restore", small_video, existing, "--model", "tiny.test", "--overwrite", "--quiet")
+    assert result.code == 0, result.stderr
+    assert existing.stat().st_size > 100 and leftovers(tmp_path, {"small.mp4", "out.mp4"}) == []
+
+
+def test_unwritable_output_folder(run_cli, small_video, tmp_path):
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("x")
+    result = run_cli("restore", small_video, not_a_dir / "out.mp4", "--model", "tiny.test")
+    assert_one_line_error(result, 4)
+    result = run_cli("restore", small_video, tmp_path / "missing" / "out.mp4", "--model", "tiny.test")
+    assert_one_line_error(result, 4)
+
+
+def test_read_only_output_folder(run_cli, small_video, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write into read-only folders (root)")
+        result = run_cli("restore", small_video, locked / "out.mp4", "--model", "tiny.test")
+        assert_one_line_error(result, 4)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unknown_model(run_cli, small_video, tmp_path):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "tiny.tset")
+    assert_one_line_error(result, 2, "tiny.test")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_default_model_without_weights(run_cli, small_video, tmp_path):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4")
+    assert_one_line_error(result, 5, "pgdenet", "--model")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_requested_without_cuda(run_cli, small_video, tmp_path):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "tiny.test", "--device", "cuda")
+    assert_one_line_error(result, 6, "CUDA")
+    assert leftovers(tmp_path, {"small.mp4"}) == []
+
+
+def test_truncated_streamable_video_restores_what_decodes(run_cli, tmp_path):
+    full = make_video(tmp_path / "full.mkv", frames=60)
+    cut = tmp_path / "cut.mkv"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    result = run_cli("restore", cut, tmp_path / "out.mkv", "--model", "tiny.test", "--json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 0 < report["frames"] < 60
+    assert "truncated" in result.stderr and "Traceback" not in result.stderr
+    assert any("truncated" in w for w in report["warnings"])
+
+
+def test_truncated_mp4_without_index_is_an_input_error(run_cli, tmp_path):
+    full = make_video(tmp_path / "full.mp4", frames=30)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[:2000])
+    result = run_cli("restore", cut, tmp_path / "out.mp4", "--model", "tiny.test")
+    assert_one_line_error(result, 3, "cut.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def _interrupt_mid_run(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedProcess, list[str]]:
+    source = make_video(tmp_path / "long.mkv", frames=1500, size=(320, 240))
+    output = tmp_path / "out.mkv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vrestore", "restore", source, output, "--model", "tiny.test", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("part" in p.name for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the restore finished before it could be interrupted"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), leftovers(tmp_path, {"long.mkv"})
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_removes_partial_output(tmp_path, sig):
+    proc, left = _interrupt_mid_run(tmp_path, sig)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
+    assert left == []

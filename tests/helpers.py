@@ -1,0 +1,47 @@
+"""Helpers shared by the CLI and end-to-end tests (not fixtures: import them)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def run_subprocess(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m vrestore ARGS`` as a separate process (what shell scripts see)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", "vrestore", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
+    )
+
+
+def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), rate: int = 24) -> Path:
+    """Write a small H.264 clip of moving gradients."""
+    w, h = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(rate, 1))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        yy, xx = np.mgrid[0:h, 0:w]
+        for i in range(frames):
+            img = np.stack([(xx * 4 + i * 8) % 256, (yy * 4) % 256, np.full_like(xx, 128)], -1).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def leftovers(folder: Path, keep: set[str]) -> list[str]:
+    """Names in ``folder`` other than ``keep`` (temporary or partial outputs)."""
+    return sorted(p.name for p in Path(folder).iterdir() if p.name not in keep)

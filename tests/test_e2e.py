@@ -1,0 +1,47 @@
+"""End to end through the real CLI on real clips: frames, timestamps, size and audio survive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.helpers import run_subprocess
+
+CLIPS = [
+    ("cockatoo-720p-audio.mp4", "out.mp4"),
+    ("fire-720p-vfr-audio.mp4", "out.mp4"),
+    ("plaza-720p-audio-irregular-pts.avi", "out.mkv"),
+    ("pancake-426x240-vfr-opus.mkv", "out.mkv"),
+    ("armwrestling-340x256.mp4", "out.mp4"),
+    ("office-1080p-pts-gap.mp4", "out.mp4"),
+]
+
+
+def video_facts(path: Path) -> dict:
+    """Frame times (s), size and the audio codecs of a file, read with PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        times = [float(f.pts * f.time_base) for f in container.decode(stream)]
+        audio = [s.codec_context.name for s in container.streams.audio]
+        return {"times": times, "size": (stream.codec_context.width, stream.codec_context.height), "audio": audio}
+
+
+@pytest.mark.parametrize(("clip", "output_name"), CLIPS, ids=[c for c, _ in CLIPS])
+def test_restore_real_clip(shared_data, tmp_path, clip, output_name):
+    source = shared_data / "clips" / clip
+    output = tmp_path / output_name
+    proc = run_subprocess("restore", source, output, "--model", "tiny.test", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["output"] == str(output) and report["model"] == "tiny.test"
+
+    before, after = video_facts(source), video_facts(output)
+    assert report["frames"] == len(before["times"]) == len(after["times"])
+    deltas = [abs(a - b) for a, b in zip(after["times"], before["times"])]
+    assert max(deltas) <= 0.001, f"timestamps moved by up to {max(deltas):.4f} s"
+    assert after["size"] == before["size"]
+    assert len(after["audio"]) == len(before["audio"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output_name]

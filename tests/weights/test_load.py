@@ -1,0 +1,71 @@
+"""Checkpoint reading: weights_only, containers, prefixes, strict loading."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vrestore.errors import WeightsError
+from vrestore.models import build, get_spec
+from vrestore.weights.load import load_into, read_state_dict
+
+
+@pytest.fixture()
+def tiny_state():
+    return build(get_spec("tiny.test")).state_dict()
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda s: s,
+        lambda s: {"params": s},
+        lambda s: {"params_ema": s, "params": {k: v * 0 for k, v in s.items()}},
+        lambda s: {"state_dict": {f"net.{k}": v for k, v in s.items()}},
+        lambda s: {f"module.{k}": v for k, v in s.items()},
+    ],
+    ids=["flat", "params", "params_ema-preferred", "lightning-net", "module-prefix"],
+)
+def test_containers_and_prefixes(tmp_path, tiny_state, wrap):
+    path = tmp_path / "ckpt.pth"
+    torch.save(wrap(tiny_state), path)
+    state = read_state_dict(path)
+    assert set(state) == set(tiny_state)
+    assert all(torch.equal(state[k], tiny_state[k]) for k in state)
+
+
+def test_explicit_key(tmp_path, tiny_state):
+    path = tmp_path / "ckpt.pth"
+    torch.save({"params": tiny_state, "params_ema": tiny_state}, path)
+    assert set(read_state_dict(path, key="params")) == set(tiny_state)
+    with pytest.raises(WeightsError, match="no entry 'nope'"):
+        read_state_dict(path, key="nope")
+
+
+def test_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"params": {"w": torch.zeros(1)}, "obj": object()}, path)
+    with pytest.raises(WeightsError, match="cannot be read safely"):
+        read_state_dict(path)
+
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / "text.pth"
+    path.write_text("hello")
+    with pytest.raises(WeightsError):
+        read_state_dict(path)
+    with pytest.raises(WeightsError, match="does not exist"):
+        read_state_dict(tmp_path / "missing.pth")
+
+
+def test_strict_load_reports_mismatches(tiny_state):
+    module = build(get_spec("tiny.test"))
+    bad = dict(tiny_state)
+    bad["head.weight"] = torch.zeros(4, 3, 3, 3)
+    with pytest.raises(WeightsError, match="another shape .*head.weight"):
+        load_into(module, bad, "x.pth")
+    del bad["tail.bias"]
+    bad["extra"] = torch.zeros(1)
+    with pytest.raises(WeightsError, match="missing .*unexpected"):
+        load_into(module, bad, "x.pth")
+    load_into(module, tiny_state, "x.pth")
