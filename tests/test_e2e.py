@@ -40,7 +40,7 @@ def test_restore_real_clip(shared_data, tmp_path, clip, output_name):
 
     before, after = video_facts(source), video_facts(output)
     assert report["frames"] == len(before["times"]) == len(after["times"])
-    deltas = [abs(a - b) for a, b in zip(after["times"], before["times"])]
+    deltas = [abs(a - b) for a, b in zip(after["times"], before["times"], strict=True)]
     assert max(deltas) <= 0.001, f"timestamps moved by up to {max(deltas):.4f} s"
     assert after["size"] == before["size"]
     assert len(after["audio"]) == len(before["audio"])

@@ -7,8 +7,17 @@ import torch
 from torch import nn
 
 from vrestore.errors import DeviceError, UsageError
-from vrestore.models import LoadedModel, ModelSpec, Temporal, build, get_spec, list_models, resolve_device, resolve_dtype
-from vrestore.models import registry
+from vrestore.models import (
+    LoadedModel,
+    ModelSpec,
+    Temporal,
+    build,
+    get_spec,
+    list_models,
+    registry,
+    resolve_device,
+    resolve_dtype,
+)
 
 
 def test_bare_arch_resolves_to_default_tag():

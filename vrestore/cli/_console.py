@@ -53,10 +53,10 @@ def show_warnings(enabled: bool) -> None:
 @contextmanager
 def frame_progress(
     description: str, total: int | None, enabled: bool
-) -> Iterator[Callable[[int, float], None]]:
-    """A rich progress bar (frames, fps, ETA) on a terminal; a no-op ``update(done, elapsed_s)`` otherwise."""
+) -> Iterator[Callable[[int, int | None, float], None]]:
+    """A rich progress bar (frames, fps, ETA) on a terminal; else a no-op ``update(done, total, elapsed_s)``."""
     if not enabled or not stderr.is_terminal:
-        yield lambda done, elapsed: None
+        yield lambda done, total, elapsed: None
         return
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -69,7 +69,9 @@ def frame_progress(
     with Progress(*columns, console=stderr, transient=True) as bar:
         task = bar.add_task(description, total=total, fps=0.0)
 
-        def update(done: int, elapsed: float) -> None:
-            bar.update(task, completed=done, fps=done / elapsed if elapsed > 0 else 0.0)
+        def update(done: int, total: int | None, elapsed: float) -> None:
+            # The probed total is an estimate; never let the bar claim more than 100 %.
+            total = max(total, done) if total else None
+            bar.update(task, completed=done, total=total, fps=done / elapsed if elapsed > 0 else 0.0)
 
         yield update

@@ -83,7 +83,7 @@ def run_restore(
     _console.show_warnings(not quiet)
     with _console.frame_progress(f"restoring {source.name}", None, enabled=not quiet) as update:
         result = restore_video(
-            source, destination, options, progress=lambda p: update(p.frames_done, p.elapsed_s)
+            source, destination, options, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
         )
     if json_out:
         print(json.dumps(result.to_dict()), flush=True)

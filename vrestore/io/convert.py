@@ -8,8 +8,6 @@ import numpy as np
 import torch
 
 
-
-
 def images_to_clip(images: Sequence[np.ndarray], device: torch.device | str = "cpu") -> torch.Tensor:
     """Stack T RGB images (H,W,3; uint8 or uint16) into a float32 clip (1,T,3,H,W) in [0,1] on ``device``.
 
