@@ -24,7 +24,8 @@ def video_facts(path: Path) -> dict:
     """Frame times (s), size and the audio codecs of a file, read with PyAV."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        times = [float(f.pts * f.time_base) for f in container.decode(stream)]
+        # Sorted: B-frame AVIs report raw pts out of presentation order (ffprobe shows them sorted).
+        times = sorted(float(f.pts * f.time_base) for f in container.decode(stream))
         audio = [s.codec_context.name for s in container.streams.audio]
         return {"times": times, "size": (stream.codec_context.width, stream.codec_context.height), "audio": audio}
 

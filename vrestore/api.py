@@ -132,7 +132,9 @@ def restore_video(
     source = Path(source)
     info = probe(source)
     dst = Path(destination) if destination is not None else default_output_path(source, info)
-    check_output(dst, info, overwrite=options.overwrite)
+    scale = model.scale if model is not None else _scale_of(options.model)
+    check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
+                 size=(info.width * scale, info.height * scale))
     loaded = model or load_model(options.model, weights=options.weights, device=options.device, dtype=options.dtype)
     _check_size(info, loaded)
 
@@ -173,6 +175,11 @@ def restore_video(
         height=info.height * loaded.scale,
         warnings=collector.messages,
     )
+
+
+def _scale_of(model_id: str) -> int:
+    """The model's scale, or 1 when the id is unknown (load_model reports that error properly)."""
+    return get_spec(model_id).scale if is_registered(model_id) else 1
 
 
 def _check_size(info: VideoInfo, model: LoadedModel) -> None:

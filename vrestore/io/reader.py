@@ -1,0 +1,319 @@
+"""Decode a source into RGB Frames: video files and y4m through PyAV, image sequences through OpenCV."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import av
+import av.container
+import numpy as np
+from av.video.reformatter import ColorRange, Colorspace, Interpolation, VideoReformatter
+
+from vrestore.errors import InputError
+from vrestore.frame import Frame
+from vrestore.io.frames import iter_frame_files, probe_frame_files
+from vrestore.io.info import VideoInfo
+from vrestore.io.probe import (
+    info_from_container,
+    is_rgb_format,
+    open_container,
+    rational,
+    resolve_source,
+    select_video_stream,
+    stream_own_duration_s,
+)
+
+log = logging.getLogger("vrestore")
+
+_SWS_MATRIX = {
+    "bt709": Colorspace.ITU709,
+    "smpte170m": Colorspace.ITU601,
+    "bt470bg": Colorspace.ITU601,
+    "fcc": Colorspace.FCC,
+    "smpte240m": Colorspace.SMPTE240M,
+    "bt2020nc": Colorspace.BT2020,
+    "bt2020c": Colorspace.BT2020,
+}
+_SWS_RANGE = {"tv": ColorRange.MPEG, "pc": ColorRange.JPEG}
+# Bicubic chroma upsampling with accurate rounding: exact-as-possible RGB, the same for rgb24 and
+# rgb48le (plain BILINEAR takes swscale's fast path, and BILINEAR|ACCURATE_RND|FULL_CHR_H_INT gave
+# wrong rgb48le levels with FFmpeg 8).
+_INTERPOLATION = Interpolation.BICUBIC | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
+_HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
+# Frames held back to put timestamps in order (a few YUV frames of memory). Decoders output frames in
+# presentation order, but containers without real pts (AVI with B-frames) label them out of order.
+_REORDER_WINDOW = 8
+
+
+class FrameReader:
+    """Iterate a source's frames once, in presentation order; use as a context manager.
+
+    ``info`` describes the source. Iterating yields :class:`vrestore.frame.Frame` with RGB images
+    (uint8, or uint16 for sources deeper than 8 bits), ``index`` from 0 and the source timestamps.
+    Resources are released when iteration ends, is abandoned, or ``close()`` is called.
+    """
+
+    def __init__(self, info: VideoInfo) -> None:
+        self.info = info
+        self._iterated = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._iterated:
+            raise RuntimeError("a FrameReader can be iterated only once; open a new one")
+        self._iterated = True
+        return self._frames()
+
+    def _frames(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the source (idempotent)."""
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
+
+
+class ImageSequenceReader(FrameReader):
+    """Frames from a naturally sorted list of image files: pts = index, time_base = 1/frame_rate."""
+
+    def __init__(self, info: VideoInfo, files: Sequence[Path]) -> None:
+        super().__init__(info)
+        self._files = list(files)
+
+    def _frames(self) -> Iterator[Frame]:
+        yield from iter_frame_files(self.info, self._files)
+
+
+class VideoFileReader(FrameReader):
+    """Frames decoded by PyAV with threaded decoding and an explicit colour matrix and range."""
+
+    def __init__(self, info: VideoInfo, container: av.container.InputContainer) -> None:
+        super().__init__(info)
+        self._container: av.container.InputContainer | None = container
+        self._stream = select_video_stream(container, info.source)
+        self._stream.thread_type = "AUTO"  # frame+slice threads; must be set before the first decode
+        self._reformatter = VideoReformatter()
+        self._convert_args = _conversion_args(info)
+        self._error: Exception | None = None  # why decoding stopped early, if it did
+
+    def close(self) -> None:
+        container, self._container = getattr(self, "_container", None), None
+        if container is not None:
+            container.close()
+
+    def _frames(self) -> Iterator[Frame]:
+        try:
+            yield from self._decode()
+        finally:
+            self.close()
+
+    def _decode(self) -> Iterator[Frame]:
+        if self._container is None:
+            raise RuntimeError("the reader is closed")
+        time_base = rational(self._stream.time_base)
+        sorter = _TimestampSorter(_REORDER_WINDOW)
+        stamper = _MonotonicStamper(self.info.source)
+        count = 0
+        end_s: float | None = None
+        for decoded, av_frame in enumerate(self._decoded_frames(self._container)):
+            for ready, pts in sorter.push(av_frame, self._source_pts(av_frame, decoded, time_base)):
+                yield self._to_frame(ready, stamper.stamp(pts), count, time_base)
+                count += 1
+        for ready, pts in sorter.drain():
+            frame = self._to_frame(ready, stamper.stamp(pts), count, time_base)
+            end_s = _end_time_s(frame, self.info.frame_rate)
+            yield frame
+            count += 1
+        if count == 0:
+            reason = f" ({_one_line(self._error)})" if self._error else ""
+            raise InputError(
+                f"input '{self.info.source}' contains no decodable video frames{reason}; "
+                "the file is corrupt or truncated"
+            )
+        if self._error is not None or self._ends_early(end_s):
+            _warn_truncated(self.info.source, count)
+
+    def _decoded_frames(self, container: av.container.InputContainer) -> Iterator[Any]:
+        """PyAV frames until the end, or until a decode/demux error (kept in ``self._error``)."""
+        frames = container.decode(self._stream)  # flushes the decoder at the end: no lost tail
+        while True:
+            try:
+                yield next(frames)
+            except StopIteration:
+                return
+            except av.FFmpegError as exc:
+                log.debug("decoding '%s' stopped: %s", self.info.source, exc)
+                self._error = exc
+                return
+
+    def _source_pts(self, av_frame: Any, index: int, time_base: Fraction | None) -> int | None:
+        """The frame's pts; else its dts; else a constant-rate guess."""
+        if av_frame.pts is not None:
+            return av_frame.pts
+        if av_frame.dts is not None:
+            return av_frame.dts
+        rate = self.info.frame_rate
+        if not rate or not time_base:
+            return None
+        return (self.info.start_pts or 0) + round(index / (rate * time_base))
+
+    def _to_frame(self, av_frame: Any, pts: int | None, index: int, time_base: Fraction | None) -> Frame:
+        rgb = self._reformatter.reformat(av_frame, **self._convert_args)
+        # to_ndarray may return a view into PyAV's buffer; frames travel to other threads, so copy.
+        image = np.array(rgb.to_ndarray(), order="C", copy=True)
+        return Frame(
+            image=image,
+            pts=pts,
+            time_base=time_base,
+            index=index,
+            is_key=bool(av_frame.key_frame),
+            duration=av_frame.duration or None,
+        )
+
+    def _ends_early(self, end_s: float | None) -> bool:
+        """True when decoding stopped well before the duration the video stream declares."""
+        declared = stream_own_duration_s(self._stream)
+        start = self.info.start_pts or 0
+        if declared is None or end_s is None or not self.info.time_base:
+            return False
+        start_s = float(start * self.info.time_base)
+        frame_s = float(1 / self.info.frame_rate) if self.info.frame_rate else 0.04
+        # Tolerate a few frames: muxers round durations and some formats pad or drop the last frames.
+        return (start_s + declared) - end_s > max(0.5, 3 * frame_s)
+
+
+def open_reader(source: str | os.PathLike[str], *, frame_rate: Fraction | None = None) -> FrameReader:
+    """Open ``source`` (video file, .y4m, image folder, glob or single image) for decoding.
+
+    ``frame_rate`` sets the rate of image sequences (default 25 fps); video files keep their own
+    timestamps and ignore it. Raises InputError when the source cannot be read.
+    """
+    text, files = resolve_source(source)
+    if files is not None:
+        return ImageSequenceReader(probe_frame_files(text, files, frame_rate), files)
+    with open_container(text) as container:
+        info = info_from_container(container, select_video_stream(container, text), text)
+    _log_colour_decisions(info)
+    container = open_container(text)
+    try:
+        return VideoFileReader(info, container)
+    except BaseException:
+        container.close()
+        raise
+
+
+def _conversion_args(info: VideoInfo) -> dict[str, Any]:
+    """reformat() arguments: RGB at the source's depth, from the effective matrix and range."""
+    matrix = _SWS_MATRIX[info.color.matrix_effective]
+    return {
+        "format": "rgb48le" if info.high_bit_depth else "rgb24",
+        "src_colorspace": matrix,
+        "dst_colorspace": matrix,
+        "src_color_range": _SWS_RANGE[info.color.range_effective],
+        "dst_color_range": ColorRange.JPEG,
+        "interpolation": _INTERPOLATION,
+    }
+
+
+def _log_colour_decisions(info: VideoInfo) -> None:
+    color = info.color
+    if color.matrix is None and not is_rgb_format(info.pix_fmt):
+        log.info(
+            "input '%s' has no colour matrix tag; assuming %s (%dp)", info.source, color.matrix_effective, info.height
+        )
+    elif color.matrix is not None and color.matrix != color.matrix_effective and not is_rgb_format(info.pix_fmt):
+        log.warning(
+            "input '%s' uses colour matrix '%s', which cannot be converted; decoding as %s (colours may be off)",
+            info.source,
+            color.matrix,
+            color.matrix_effective,
+        )
+    if color.transfer in _HDR_TRANSFERS:
+        log.warning(
+            "input '%s' is HDR (%s); it is processed without tone mapping and its tags are kept",
+            info.source,
+            color.transfer,
+        )
+
+
+class _TimestampSorter:
+    """Pair frames, in the order they arrive, with their timestamps in ascending order.
+
+    A frame is released once ``window`` frames wait, with the smallest timestamp seen so far; for a
+    well-formed stream this is the identity. Frames without a timestamp keep None.
+    """
+
+    def __init__(self, window: int) -> None:
+        self._window = window
+        self._frames: deque[Any] = deque()
+        self._stamps: list[int] = []
+
+    def push(self, frame: Any, pts: int | None) -> list[tuple[Any, int | None]]:
+        """Add a frame; returns the frames (with timestamps) that can be released now."""
+        self._frames.append(frame)
+        if pts is not None:
+            heapq.heappush(self._stamps, pts)
+        return [self._pop()] if len(self._frames) > self._window else []
+
+    def drain(self) -> list[tuple[Any, int | None]]:
+        """Release everything still held (at the end of the stream)."""
+        return [self._pop() for _ in range(len(self._frames))]
+
+    def _pop(self) -> tuple[Any, int | None]:
+        return self._frames.popleft(), heapq.heappop(self._stamps) if self._stamps else None
+
+
+class _MonotonicStamper:
+    """Make timestamps strictly increasing (a repeated or backwards pts moves one tick past the last)."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._last: int | None = None
+        self._fixed = 0
+
+    def stamp(self, pts: int | None) -> int | None:
+        if pts is None:
+            return None
+        if self._last is not None and pts <= self._last:
+            if not self._fixed:
+                log.info("input '%s' repeats or reverses timestamps; shifting them to keep order", self._source)
+            self._fixed += 1
+            pts = self._last + 1
+        self._last = pts
+        return pts
+
+
+def _end_time_s(frame: Frame, rate: Fraction | None) -> float | None:
+    """Presentation end of a frame in seconds (pts + duration, or + one frame at ``rate``)."""
+    if frame.pts is None or not frame.time_base:
+        return None
+    if frame.duration:
+        return float((frame.pts + frame.duration) * frame.time_base)
+    return float(frame.pts * frame.time_base + (1 / rate if rate else 0))
+
+
+def _warn_truncated(source: str, count: int) -> None:
+    log.warning("input '%s' is truncated or corrupt after frame %d; the output stops there", source, count)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
