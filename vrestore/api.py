@@ -122,7 +122,9 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     """
+    from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
+    from vrestore.engine.tiling import Tiler
     from vrestore.engine.runner import restore_frames
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
@@ -137,6 +139,9 @@ def restore_video(
                  size=(info.width * scale, info.height * scale))
     loaded = model or load_model(options.model, weights=options.weights, device=options.device, dtype=options.dtype)
     _check_size(info, loaded)
+    # Bad --tile/--clip values fail here, before the output is opened.
+    resolve_clip(loaded.spec, options.clip)
+    Tiler(loaded, options.tile)
 
     collector = _WarningCollector()
     log.addHandler(collector)

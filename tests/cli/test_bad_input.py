@@ -151,3 +151,10 @@ def test_interrupt_removes_partial_output(tmp_path, sig):
     assert proc.returncode == 130, proc.stderr
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
     assert left == []
+
+
+def test_bad_tile_options_fail_before_writing(run_cli, small_video, tmp_path):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "tiny.test", "--tile", "16",
+                     "--tile-overlap", "40")
+    assert_one_line_error(result, 2)
+    assert leftovers(tmp_path, {"small.mp4"}) == []
