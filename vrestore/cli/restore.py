@@ -59,8 +59,7 @@ def restore(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Restore a video: decode, run the model tile by tile and clip by clip, re-encode with the source's
-    timing, colour, bit depth and audio."""
+    """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
     options = RestoreOptions(
         model=model,
         weights=weights,

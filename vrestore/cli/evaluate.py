@@ -1,0 +1,1 @@
+"""`vrestore eval`: PSNR/SSIM between restored and reference videos (being written)."""

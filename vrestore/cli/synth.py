@@ -1,0 +1,1 @@
+"""`vrestore synth`: degraded copies of clean videos (being written)."""
