@@ -65,7 +65,7 @@ def restore(
         weights=weights,
         device=device,
         dtype=dtype,
-        tile=TileOptions(size=tile or None, overlap=tile_overlap),
+        tile=TileOptions(size=tile, overlap=tile_overlap),
         clip=ClipOptions(length=clip, overlap=clip_overlap),
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
