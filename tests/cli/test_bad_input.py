@@ -134,6 +134,9 @@ def _interrupt_mid_run(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedPr
     proc = subprocess.Popen(
         [sys.executable, "-m", "vrestore", "restore", source, output, "--model", "tiny.test", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell running the tests in the background makes children ignore SIGINT; Ctrl-C at a terminal
+        # reaches a foreground process whose SIGINT is at its default, which is what we simulate.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("part" in p.name for p in tmp_path.iterdir()):

@@ -204,7 +204,10 @@ def test_bad_queue_size() -> None:
 @pytest.mark.timeout(20)
 def test_ctrl_c_while_the_caller_waits_on_a_full_queue() -> None:
     import _thread
+    import signal
 
+    # A shell that starts the test run in the background ignores SIGINT; interrupt_main then does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     started = time.monotonic()
@@ -213,4 +216,5 @@ def test_ctrl_c_while_the_caller_waits_on_a_full_queue() -> None:
             run_pipeline(iter(range(10**9)), double, lambda item: time.sleep(0.05), queue_size=2)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 5
