@@ -16,7 +16,8 @@ import pytest
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
 from vrestore.io.info import ColorTags, VideoInfo
-from vrestore.io.writer import check_output, open_writer, temp_path_for
+from vrestore.io.output_check import temp_path_for
+from vrestore.io.writer import check_output, open_writer
 from vrestore.options import EncodeOptions
 
 CLIPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clips"

@@ -15,10 +15,11 @@ from typing import Any
 import av
 import av.container
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace, Interpolation, VideoReformatter
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vrestore.errors import InputError
 from vrestore.frame import Frame
+from vrestore.io.colour import accurate_interpolation
 from vrestore.io.frames import iter_frame_files, probe_frame_files
 from vrestore.io.info import VideoInfo
 from vrestore.io.probe import (
@@ -34,19 +35,24 @@ from vrestore.io.probe import (
 log = logging.getLogger("vrestore")
 
 _SWS_MATRIX = {
-    "bt709": Colorspace.ITU709,
-    "smpte170m": Colorspace.ITU601,
-    "bt470bg": Colorspace.ITU601,
-    "fcc": Colorspace.FCC,
-    "smpte240m": Colorspace.SMPTE240M,
-    "bt2020nc": Colorspace.BT2020,
-    "bt2020c": Colorspace.BT2020,
+    name: getattr(Colorspace, member)
+    for name, member in {
+        "bt709": "ITU709",
+        "smpte170m": "ITU601",
+        "bt470bg": "ITU601",
+        "fcc": "FCC",
+        "smpte240m": "SMPTE240M",
+        "bt2020nc": "BT2020",
+        "bt2020c": "BT2020",
+    }.items()
+    if hasattr(Colorspace, member)  # av 17 has no BT2020
 }
 _SWS_RANGE = {"tv": ColorRange.MPEG, "pc": ColorRange.JPEG}
 # Bicubic chroma upsampling with accurate rounding: exact-as-possible RGB, the same for rgb24 and
 # rgb48le (plain BILINEAR takes swscale's fast path, and BILINEAR|ACCURATE_RND|FULL_CHR_H_INT gave
 # wrong rgb48le levels with FFmpeg 8).
-_INTERPOLATION = Interpolation.BICUBIC | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
+# (av 17's Interpolation enum lacks the modifier flags, so colour.accurate_interpolation builds the value.)
+_INTERPOLATION = accurate_interpolation()
 _HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 # Frames held back to put timestamps in order (a few YUV frames of memory). Decoders output frames in
 # presentation order, but containers without real pts (AVI with B-frames) label them out of order.
