@@ -124,8 +124,8 @@ def restore_video(
     """
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
-    from vrestore.engine.tiling import Tiler
     from vrestore.engine.runner import restore_frames
+    from vrestore.engine.tiling import Tiler
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import check_output, open_writer

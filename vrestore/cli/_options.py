@@ -16,7 +16,10 @@ WeightsOpt = Annotated[
 DeviceOpt = Annotated[str, typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N.")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 (where the model supports it).")]
 TileOpt = Annotated[
-    Optional[int], typer.Option("--tile", min=0, help="Tile size in pixels (0 = whole frame; default: the model's; halves itself on GPU out-of-memory).")
+    Optional[int],
+    typer.Option(
+        "--tile", min=0, help="Tile size in pixels (0 = whole frame; default: the model's; halves on GPU OOM)."
+    ),
 ]
 TileOverlapOpt = Annotated[int, typer.Option("--tile-overlap", min=0, help="Overlap between tiles in pixels.")]
 ClipOpt = Annotated[
