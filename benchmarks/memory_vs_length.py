@@ -44,8 +44,8 @@ def make_clip(path: Path, frames: int, width: int, height: int) -> None:
 def measure_rss(command: list[str]) -> tuple[float, float, int]:
     """Run ``command``; return (peak RSS MiB, median sampled RSS MiB, exit code) of that process.
 
-    The peak comes from the kernel (``ru_maxrss``); the median of samples taken every 0.2 s shows the
-    steady state, which is less sensitive to one momentary allocation than the peak.
+    The peak comes from the kernel (``ru_maxrss``); the median of the samples (every 0.2 s) of the second
+    half of the run shows the steady state, less sensitive to one momentary allocation than the peak.
     """
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     samples: list[float] = []
@@ -60,7 +60,8 @@ def measure_rss(command: list[str]) -> tuple[float, float, int]:
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.stderr.write(proc.stderr.read().decode())
-    return usage.ru_maxrss / 1024, statistics.median(samples or [0.0]), code  # ru_maxrss is KiB on Linux
+    steady = samples[len(samples) // 2 :] or [0.0]  # the second half: past start-up and model loading
+    return usage.ru_maxrss / 1024, statistics.median(steady), code  # ru_maxrss is KiB on Linux
 
 
 def _current_rss_mib(pid: int) -> float:
@@ -109,7 +110,7 @@ def main() -> int:
         f"python {platform.python_version()}",
         f"- measured: peak resident set size of the `vrestore restore` process (x264 {args.size} input)",
         "",
-        "| frames | peak RSS (MiB) | median RSS (MiB) |",
+        "| frames | peak RSS (MiB) | steady-state median RSS (MiB) |",
         "|---:|---:|---:|",
         *[f"| {f} | {p:.1f} | {m:.1f} |" for f, p, m in rows],
         "",

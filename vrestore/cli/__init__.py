@@ -12,6 +12,7 @@ from vrestore.cli import demo, evaluate, models, restore, synth  # noqa: F401  (
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
 from vrestore.cli._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, exit_code_for
+from vrestore.cli._process import pin_malloc_mmap_threshold
 from vrestore.errors import VrestoreError
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to one stderr line and the documented exit code."""
     debug = os.environ.get("VRESTORE_DEBUG", "") not in ("", "0")
     _terminate_as_interrupt()
+    pin_malloc_mmap_threshold()
     try:
         code = app(args=argv, prog_name="vrestore", standalone_mode=False)
     except VrestoreError as exc:
