@@ -9,7 +9,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "list_models", "load_model", "restore_video"]
+__all__ = ["__version__", "evaluate_pair", "list_models", "load_model", "restore_video"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from vrestore import api
 
         return getattr(api, name)
+    if name == "evaluate_pair":
+        from vrestore.metrics.video import evaluate_pair
+
+        return evaluate_pair
     if name == "list_models":
         from vrestore.models import list_models
 

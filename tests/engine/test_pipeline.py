@@ -218,3 +218,29 @@ def test_ctrl_c_while_the_caller_waits_on_a_full_queue() -> None:
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(20)
+def test_prefetch_keeps_order_forwards_errors_and_stops() -> None:
+    from vrestore.engine.pipeline import prefetch
+
+    assert list(prefetch(range(50), depth=3)) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        list(prefetch(failing()))
+
+    pulled = []
+
+    def counting():
+        for i in range(10**6):
+            pulled.append(i)
+            yield i
+
+    stream = prefetch(counting(), depth=2)
+    assert next(stream) == 0
+    stream.close()
+    assert len(pulled) <= 5

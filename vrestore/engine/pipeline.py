@@ -138,3 +138,58 @@ def _close(iterator: object) -> None:
     # Only generators: an iterator object (a reader) belongs to the caller, who closes it.
     if isinstance(iterator, GeneratorType):
         iterator.close()
+
+
+_END = object()
+
+
+def prefetch(source: Iterable[In], depth: int = 8) -> Iterator[In]:
+    """Iterate ``source`` on a background thread, ``depth`` items ahead of the consumer.
+
+    Exceptions of the source are re-raised in the consumer; closing the returned generator (or leaving
+    its loop) stops the thread.
+    """
+    box: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fill() -> None:
+        try:
+            for item in source:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as exc:  # forwarded to the consumer
+            offer(_Failure(exc))
+        finally:
+            _close(source)
+
+    thread = threading.Thread(target=fill, name="vrestore-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = box.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
