@@ -18,11 +18,12 @@ def crop_border(x: torch.Tensor, border: int) -> torch.Tensor:
 
 
 def rgb_to_y(x: torch.Tensor, peak: float) -> torch.Tensor:
-    """(N,3,H,W) RGB on the 0..peak scale -> (N,1,H,W) BT.601 luma on the same scale.
+    """(N,3,H,W) RGB on the 0..peak scale -> (N,1,H,W) float64 BT.601 luma on the same scale.
 
     BasicSR converts in float32 from [0, 1]; for 8-bit data that is the same as this float64 computation
     to within 1e-5 of a grey level (the tests bound the PSNR difference).
     """
+    x = x.double()
     weights = torch.tensor(_Y_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     unit = x / peak
     y = (unit * weights).sum(dim=1, keepdim=True) + _Y_OFFSET

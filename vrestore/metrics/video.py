@@ -128,12 +128,15 @@ def _peak(bit_depth: int) -> int:
 
 
 def _to_tensor(frames: list[Frame], peak: int, bit_depth: int, device: torch.device) -> torch.Tensor:
-    """RGB frames -> (N,3,H,W) float64 on the 0..peak scale (uint16 frames rescaled to the source's depth)."""
+    """RGB frames -> contiguous (N,3,H,W) float32 on the 0..peak scale (integer-valued, so exact).
+
+    uint16 frames (full 0..65535 scale) are rescaled to the source's bit depth.
+    """
     stacked = np.stack([f.image for f in frames])
     data = torch.from_numpy(stacked.astype(np.int32) if stacked.dtype == np.uint16 else stacked)
-    x = data.to(device).permute(0, 3, 1, 2).double()
+    x = data.to(device).permute(0, 3, 1, 2).float().contiguous()
     if stacked.dtype == np.uint16 and peak != 65535:
-        x = torch.round(x * (peak / 65535.0))
+        x = torch.round(x.double() * (peak / 65535.0)).float()
     return x
 
 
