@@ -84,8 +84,10 @@ def main() -> int:
     report.write_text("\n".join([
         f"# eval speed vs a per-frame scikit-image loop ({today})",
         "",
-        f"- command: `python benchmarks/eval_speed.py --frames {args.frames} --size {args.size} --device {args.device}`",
-        f"- device: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; python {platform.python_version()}",
+        f"- command: `python benchmarks/eval_speed.py --frames {args.frames} --size {args.size} "
+        f"--device {args.device}`",
+        f"- device: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
+        f"python {platform.python_version()}",
         f"- input: {args.frames}-frame {args.size} lossless (ffv1) pair, Gaussian noise sigma 8",
         "- both sides include decoding; the baseline decodes with the same reader",
         "",
