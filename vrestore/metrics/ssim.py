@@ -48,23 +48,34 @@ def _moments_torch(x: torch.Tensor, y: torch.Tensor) -> Moments:
     return mu_x, mu_y, xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
 
 
-def _moments_opencv(x: torch.Tensor, y: torch.Tensor) -> Moments:
-    """The same moments on the CPU: centred float32 filtering with OpenCV, float64 arithmetic after."""
+def _ssim_cpu(x: torch.Tensor, y: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
+    """Per-plane SSIM on the CPU with OpenCV/numpy float32 (one cache-friendly plane at a time)."""
     import cv2
 
     kernel = _gaussian_1d(torch.float32, "cpu").numpy()
     r = WINDOW // 2
     n, c, h, w = x.shape
-    centre = torch.round((x.mean(dim=(2, 3), keepdim=True) + y.mean(dim=(2, 3), keepdim=True)) / 2)
-    cx, cy = (x - centre).float().contiguous(), (y - centre).float().contiguous()
-    planes = torch.cat([cx, cy, cx * cx, cy * cy, cx * cy], dim=1).reshape(-1, h, w).numpy()
-    blurred = np.empty((planes.shape[0], h - 2 * r, w - 2 * r), dtype=np.float32)
-    for index, plane in enumerate(planes):
-        blurred[index] = cv2.sepFilter2D(plane, cv2.CV_32F, kernel, kernel)[r:-r, r:-r]
-    stats = torch.from_numpy(blurred).reshape(n, 5 * c, h - 2 * r, w - 2 * r)
-    mx, my, xx, yy, xy = stats.split(c, dim=1)
-    centre = centre.float()
-    return mx + centre, my + centre, xx - mx**2, yy - my**2, xy - mx * my
+    xs = x.float().contiguous().reshape(-1, h, w).numpy()
+    ys = y.float().contiguous().reshape(-1, h, w).numpy()
+
+    def blur(plane: np.ndarray) -> np.ndarray:
+        return cv2.sepFilter2D(plane, cv2.CV_32F, kernel, kernel)[r:-r, r:-r]
+
+    scores = np.empty(len(xs), dtype=np.float64)
+    for index, (px, py) in enumerate(zip(xs, ys, strict=True)):
+        centre = np.float32(np.round((px.mean(dtype=np.float64) + py.mean(dtype=np.float64)) / 2))
+        cx, cy = px - centre, py - centre
+        mx, my = blur(cx), blur(cy)
+        mxy = mx * my
+        mx2_my2 = mx * mx + my * my
+        cov = blur(cx * cy) - mxy
+        var_sum = blur(cx * cx) + blur(cy * cy) - mx2_my2
+        # Means are shifted by the centre: mu_x*mu_y and mu_x^2+mu_y^2 of the uncentred data.
+        mxy += centre * (mx + my) + centre * centre
+        mx2_my2 += 2 * centre * (mx + my) + 2 * centre * centre
+        ssim_map = ((2 * mxy + c1) * (2 * cov + c2)) / ((mx2_my2 + c1) * (var_sum + c2))
+        scores[index] = ssim_map.mean(dtype=np.float64)
+    return torch.from_numpy(scores).reshape(n, c).mean(dim=1)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, peak: float) -> torch.Tensor:
@@ -73,9 +84,10 @@ def ssim(a: torch.Tensor, b: torch.Tensor, peak: float) -> torch.Tensor:
         raise ValueError(f"ssim needs equal shapes, got {tuple(a.shape)} and {tuple(b.shape)}")
     if min(a.shape[-2:]) < WINDOW:
         raise ValueError(f"ssim needs images of at least {WINDOW}x{WINDOW}, got {a.shape[-1]}x{a.shape[-2]}")
-    moments = _moments_opencv if a.device.type == "cpu" else _moments_torch
-    mu_x, mu_y, var_x, var_y, cov = moments(a, b)
     c1, c2 = (K1 * peak) ** 2, (K2 * peak) ** 2
+    if a.device.type == "cpu":
+        return _ssim_cpu(a, b, c1, c2)
+    mu_x, mu_y, var_x, var_y, cov = _moments_torch(a, b)
     ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     n, c = a.shape[:2]
     return ssim_map.reshape(n, c, -1).double().mean(dim=2).mean(dim=1)
