@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 # BasicSR's bgr2ycbcr(y_only=True) row, reordered for RGB input in [0, 1]: Y = 16 + R*65.481 + G*128.553
@@ -28,3 +29,10 @@ def rgb_to_y(x: torch.Tensor, peak: float) -> torch.Tensor:
     unit = x / peak
     y = (unit * weights).sum(dim=1, keepdim=True) + _Y_OFFSET
     return y * (peak / 255.0)
+
+
+def rgb_to_y_array(image: np.ndarray, peak: float) -> np.ndarray:
+    """(H,W,3) RGB on the 0..peak scale -> (H,W,1) float64 BT.601 luma on the same scale (as ``rgb_to_y``)."""
+    unit = image.astype(np.float64) / peak
+    y = unit @ np.asarray(_Y_WEIGHTS, dtype=np.float64) + _Y_OFFSET
+    return (y * (peak / 255.0))[..., None]

@@ -48,34 +48,43 @@ def _moments_torch(x: torch.Tensor, y: torch.Tensor) -> Moments:
     return mu_x, mu_y, xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
 
 
-def _ssim_cpu(x: torch.Tensor, y: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
-    """Per-plane SSIM on the CPU with OpenCV/numpy float32 (one cache-friendly plane at a time)."""
+def ssim_plane(px: np.ndarray, py: np.ndarray, peak: float) -> float:
+    """SSIM of two 2-D planes on the CPU: float32 OpenCV filtering of the planes centred on their mean.
+
+    The centring keeps the float32 cancellation in ``E[x^2] - mu^2`` small; means are shifted back
+    analytically. One plane at a time stays in cache, which is what makes this path fast.
+    """
     import cv2
 
     kernel = _gaussian_1d(torch.float32, "cpu").numpy()
     r = WINDOW // 2
-    n, c, h, w = x.shape
-    xs = x.float().contiguous().reshape(-1, h, w).numpy()
-    ys = y.float().contiguous().reshape(-1, h, w).numpy()
+    c1, c2 = (K1 * peak) ** 2, (K2 * peak) ** 2
 
     def blur(plane: np.ndarray) -> np.ndarray:
         return cv2.sepFilter2D(plane, cv2.CV_32F, kernel, kernel)[r:-r, r:-r]
 
-    scores = np.empty(len(xs), dtype=np.float64)
-    for index, (px, py) in enumerate(zip(xs, ys, strict=True)):
-        centre = np.float32(np.round((px.mean(dtype=np.float64) + py.mean(dtype=np.float64)) / 2))
-        cx, cy = px - centre, py - centre
-        mx, my = blur(cx), blur(cy)
-        mxy = mx * my
-        mx2_my2 = mx * mx + my * my
-        cov = blur(cx * cy) - mxy
-        var_sum = blur(cx * cx) + blur(cy * cy) - mx2_my2
-        # Means are shifted by the centre: mu_x*mu_y and mu_x^2+mu_y^2 of the uncentred data.
-        mxy += centre * (mx + my) + centre * centre
-        mx2_my2 += 2 * centre * (mx + my) + 2 * centre * centre
-        ssim_map = ((2 * mxy + c1) * (2 * cov + c2)) / ((mx2_my2 + c1) * (var_sum + c2))
-        scores[index] = ssim_map.mean(dtype=np.float64)
-    return torch.from_numpy(scores).reshape(n, c).mean(dim=1)
+    centre = np.float32(np.round((px.mean(dtype=np.float64) + py.mean(dtype=np.float64)) / 2))
+    cx = px.astype(np.float32) - centre
+    cy = py.astype(np.float32) - centre
+    mx, my = blur(cx), blur(cy)
+    mxy = mx * my
+    mx2_my2 = mx * mx + my * my
+    cov = blur(cx * cy) - mxy
+    var_sum = blur(cx * cx) + blur(cy * cy) - mx2_my2
+    # Back to the uncentred means: (mx+c)(my+c) and (mx+c)^2 + (my+c)^2.
+    shift = centre * (mx + my)
+    mxy += shift + centre * centre
+    mx2_my2 += 2 * shift + 2 * centre * centre
+    ssim_map = ((2 * mxy + c1) * (2 * cov + c2)) / ((mx2_my2 + c1) * (var_sum + c2))
+    return float(ssim_map.mean(dtype=np.float64))
+
+
+def _ssim_cpu(x: torch.Tensor, y: torch.Tensor, peak: float) -> torch.Tensor:
+    n, c, h, w = x.shape
+    xs = x.reshape(-1, h, w).numpy()
+    ys = y.reshape(-1, h, w).numpy()
+    scores = [ssim_plane(px, py, peak) for px, py in zip(xs, ys, strict=True)]
+    return torch.tensor(scores, dtype=torch.float64).reshape(n, c).mean(dim=1)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, peak: float) -> torch.Tensor:
@@ -86,7 +95,7 @@ def ssim(a: torch.Tensor, b: torch.Tensor, peak: float) -> torch.Tensor:
         raise ValueError(f"ssim needs images of at least {WINDOW}x{WINDOW}, got {a.shape[-1]}x{a.shape[-2]}")
     c1, c2 = (K1 * peak) ** 2, (K2 * peak) ** 2
     if a.device.type == "cpu":
-        return _ssim_cpu(a, b, c1, c2)
+        return _ssim_cpu(a, b, peak)
     mu_x, mu_y, var_x, var_y, cov = _moments_torch(a, b)
     ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     n, c = a.shape[:2]

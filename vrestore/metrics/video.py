@@ -20,9 +20,9 @@ import torch
 from vrestore.engine.pipeline import prefetch
 from vrestore.errors import InputError, UsageError
 from vrestore.frame import Frame
-from vrestore.metrics.frames import crop_border, rgb_to_y
-from vrestore.metrics.psnr import psnr
-from vrestore.metrics.ssim import ssim
+from vrestore.metrics.frames import crop_border, rgb_to_y, rgb_to_y_array
+from vrestore.metrics.psnr import psnr, psnr_arrays
+from vrestore.metrics.ssim import ssim, ssim_plane
 
 log = logging.getLogger("vrestore")
 
@@ -103,6 +103,11 @@ def evaluate_pair(
         pairs = _pair_by_pts(frames_r, frames_g) if options.align == "pts" else _pair_by_index(frames_r, frames_g)
         counts = _Counts()
         for batch in _batches(pairs, options.batch, counts):
+            if device.type == "cpu":
+                _score_on_cpu(batch, score, options)
+                if progress is not None:
+                    progress(score.frames)
+                continue
             a = _to_tensor([p[0] for p in batch], peak, info_r.bit_depth, device)
             b = _to_tensor([p[1] for p in batch], peak, info_g.bit_depth, device)
             if options.y_channel:
@@ -114,6 +119,26 @@ def evaluate_pair(
                 progress(score.frames)
     _check_counts(counts, restored, reference, options)
     return score
+
+
+def _score_on_cpu(batch: list[tuple[Frame, Frame]], score: VideoScore, options: EvalOptions) -> None:
+    """The CPU path: frame by frame in numpy/OpenCV (exact integer PSNR, per-plane SSIM), no layout copies."""
+    for restored, reference in batch:
+        a = _frame_array(restored, score.peak, options)
+        b = _frame_array(reference, score.peak, options)
+        score.psnr.append(psnr_arrays(a, b, score.peak))
+        score.ssim.append(statistics.fmean(ssim_plane(a[..., c], b[..., c], score.peak) for c in range(a.shape[2])))
+
+
+def _frame_array(frame: Frame, peak: int, options: EvalOptions) -> np.ndarray:
+    """(H, W, C) samples on the 0..peak scale: integers for RGB, float64 BT.601 luma with --y-channel."""
+    image = frame.image
+    if image.dtype == np.uint16 and peak != 65535:
+        image = np.round(image.astype(np.float64) * (peak / 65535.0)).astype(np.int32)
+    if options.y_channel:
+        image = rgb_to_y_array(image, peak)
+    border = options.crop_border
+    return image[border:-border, border:-border] if border > 0 else image
 
 
 def _validate(options: EvalOptions) -> None:
