@@ -94,7 +94,7 @@ def main() -> int:
         "",
         "| method | seconds |",
         "|---|---:|",
-        f"| vrestore eval (torch, batched, decode prefetched) | {ours_s:.2f} |",
+        f"| vrestore eval (CPU path: OpenCV/numpy per plane, both decodes prefetched) | {ours_s:.2f} |",
         f"| scikit-image per frame (PSNR + SSIM) | {base_s:.2f} |",
         "",
         f"Speed-up: x{ratio:.2f} (acceptance: >= 3). Largest difference: PSNR {psnr_gap:.1e} dB, SSIM {ssim_gap:.1e}.",
