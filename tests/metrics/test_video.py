@@ -74,3 +74,23 @@ def test_ten_bit_uses_peak_1023(make_clip, gradients):
     score = evaluate_pair(out, ref)
     assert score.peak == 1023
     assert 20 < score.mean_psnr < 50
+
+
+def test_y_channel_and_crop_border_match_hand_computation(make_clip, gradients):
+    clean = gradients(3, 48, 40)
+    dirty = noisy(clean, 2, 6)
+    ref = make_clip("ref.mkv", clean, codec="ffv1", pix_fmt="bgr0")
+    out = make_clip("out.mkv", dirty, codec="ffv1", pix_fmt="bgr0")
+    score = evaluate_pair(out, ref, EvalOptions(y_channel=True, crop_border=3))
+
+    def luma(image):
+        rgb = image.astype(np.float64)
+        y = 16 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255
+        return y[3:-3, 3:-3]
+
+    for a, b, p, s in zip(dirty, clean, score.psnr, score.ssim, strict=True):
+        ya, yb = luma(a), luma(b)
+        assert p == pytest.approx(10 * math.log10(255**2 / np.mean((ya - yb) ** 2)), abs=1e-6)
+        expected = structural_similarity(yb, ya, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                         data_range=255)
+        assert s == pytest.approx(expected, abs=1e-5)
