@@ -36,7 +36,6 @@ Design (see ARCHITECTURE.md, io/writer.py and specs/video-io-and-peers.md sectio
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -47,7 +46,7 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from vrestore.errors import InputError, OutputError, VrestoreError
+from vrestore.errors import OutputError, VrestoreError
 from vrestore.frame import Frame
 from vrestore.io.colour import AVCOL_RANGE_JPEG, AVCOL_SPC_RGB, SWS_MATRIX, accurate_interpolation, colour_ids
 from vrestore.io.encode_plan import EncodePlan, plan_encoding
@@ -55,6 +54,7 @@ from vrestore.io.info import VideoInfo
 from vrestore.io.output_check import check_output, is_frame_folder, temp_path_for
 from vrestore.io.probe import rational
 from vrestore.io.remux import SideStreams
+from vrestore.io.timing import FrameClock
 from vrestore.options import EncodeOptions
 
 __all__ = ["FrameWriter", "VideoWriter", "WriteSummary", "check_output", "open_writer", "plan_encoding"]
@@ -63,11 +63,6 @@ log = logging.getLogger("vrestore")
 
 #: How far (seconds) copied audio may run ahead of the last video frame written.
 AUDIO_LEAD_S = Fraction(1, 2)
-
-
-def _rescale(pts: int, src: Fraction, dst: Fraction) -> int:
-    """``pts`` in ``src`` units to ``dst`` units, rounded to nearest (half up)."""
-    return math.floor(Fraction(pts) * src / dst + Fraction(1, 2))
 
 
 class FrameWriter(Protocol):
@@ -136,10 +131,8 @@ class VideoWriter:
         self.frames_written = 0
         self._closed = False
         self._held: tuple[av.VideoFrame, int] | None = None  # frame waiting for its duration, and its index
-        self._last_pts: int | None = None
         self._interp = accurate_interpolation()
-        self._time_base = self._choose_time_base(source)
-        self._step = self._frame_step(source)
+        self._clock = FrameClock(source, destination)
         self._matrix, self._range, self._primaries, self._transfer = colour_ids(source)
         self._container: av.container.OutputContainer | None = None
         self._side: SideStreams | None = None
@@ -151,23 +144,10 @@ class VideoWriter:
 
     # -- setup -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _choose_time_base(source: VideoInfo) -> Fraction:
-        tb = rational(source.time_base)
-        if tb is not None:
-            return tb
-        rate = rational(source.frame_rate) or Fraction(25)
-        return 1 / rate
-
-    def _frame_step(self, source: VideoInfo) -> int:
-        """One frame interval in encoder time-base units (for frames without pts or duration)."""
-        rate = rational(source.frame_rate) or Fraction(25)
-        return max(1, _rescale(1, 1 / rate, self._time_base))
-
     def _open(self) -> None:
         container_options: dict[str, str] = {}
         if self.plan.format_name in ("mp4", "mov"):
-            container_options["movie_timescale"] = str(self._movie_timescale())
+            container_options["movie_timescale"] = str(self._clock.movie_timescale())
         try:
             self.temp_path.unlink(missing_ok=True)
             self._container = av.open(
@@ -178,11 +158,6 @@ class VideoWriter:
         self._stream = self._add_video_stream()
         if self.source.kind == "video":
             self._side = SideStreams(Path(self.source.source), self._container, self.plan.format_name)
-
-    def _movie_timescale(self) -> int:
-        den = self._time_base.denominator
-        scale = 1000 * den // math.gcd(1000, den)
-        return scale if scale <= 10_000_000 else den
 
     def _add_video_stream(self) -> av.video.stream.VideoStream:
         assert self._container is not None
@@ -195,7 +170,7 @@ class VideoWriter:
         stream.height = self.height
         stream.pix_fmt = plan.pix_fmt
         ctx = stream.codec_context
-        ctx.time_base = self._time_base
+        ctx.time_base = self._clock.time_base
         rate = rational(self.source.frame_rate)
         if rate is not None:
             ctx.framerate = rate
@@ -241,34 +216,18 @@ class VideoWriter:
                 f"frame {frame.index} has shape {image.shape}; "
                 f"the writer for {self.destination} expects ({self.height}, {self.width}, 3)"
             )
-        pts = self._frame_pts(frame)
+        pts = self._clock.next_pts(frame)
         vframe = self._to_video_frame(image)
         vframe.pts = pts
-        vframe.time_base = self._time_base
-        if frame.duration:
-            tb = Fraction(frame.time_base) if frame.time_base is not None else self._time_base
-            vframe.duration = max(1, _rescale(int(frame.duration), tb, self._time_base))
+        vframe.time_base = self._clock.time_base
+        duration = self._clock.duration(frame)
+        if duration is not None:
+            vframe.duration = duration
         self._release_held(next_pts=pts)
         self._held = (vframe, frame.index)
         self.frames_written += 1
         if self._side is not None:
-            self._guarded(self._side.mux_until, pts * self._time_base + AUDIO_LEAD_S)
-
-    def _frame_pts(self, frame: Frame) -> int:
-        if frame.pts is None:
-            pts = 0 if self._last_pts is None else self._last_pts + self._step
-        else:
-            tb = Fraction(frame.time_base) if frame.time_base is not None else self._time_base
-            pts = _rescale(int(frame.pts), tb, self._time_base)
-        if self._last_pts is not None and pts <= self._last_pts:
-            raise InputError(
-                f"frame {frame.index} of {self.destination}: timestamp {float(pts * self._time_base):.6f} s "
-                f"does not come after the previous frame's {float(self._last_pts * self._time_base):.6f} s; "
-                "frame timestamps must strictly increase "
-                "(the input has duplicate or out-of-order timestamps)"
-            )
-        self._last_pts = pts
-        return pts
+            self._guarded(self._side.mux_until, pts * self._clock.time_base + AUDIO_LEAD_S)
 
     def _to_video_frame(self, image: np.ndarray) -> av.VideoFrame:
         image = np.ascontiguousarray(image)
@@ -294,7 +253,7 @@ class VideoWriter:
         vframe, _index = self._held
         self._held = None
         if not vframe.duration:
-            vframe.duration = (next_pts - vframe.pts) if next_pts is not None else self._step
+            vframe.duration = (next_pts - vframe.pts) if next_pts is not None else self._clock.step
         self._guarded(self._encode, vframe)
 
     def _encode(self, vframe: av.VideoFrame | None) -> None:
@@ -353,28 +312,14 @@ class VideoWriter:
         """Stop writing: close everything and delete the temp file; the destination is untouched."""
         self._closed = True
         self._held = None
-        for closer in (self._close_side_quietly, self._close_output_quietly):
-            closer()
+        side, self._side = self._side, None
+        _close_quietly(side)
+        container, self._container = self._container, None
+        _close_quietly(container)
         try:
             self.temp_path.unlink(missing_ok=True)
         except OSError as exc:  # pragma: no cover - e.g. the folder vanished
             log.warning("could not remove %s: %s", self.temp_path, exc)
-
-    def _close_side_quietly(self) -> None:
-        side, self._side = self._side, None
-        if side is not None:
-            try:
-                side.close()
-            except Exception:  # noqa: BLE001 - best effort while aborting
-                pass
-
-    def _close_output_quietly(self) -> None:
-        container, self._container = self._container, None
-        if container is not None:
-            try:
-                container.close()
-            except Exception:  # noqa: BLE001 - best effort while aborting
-                pass
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -386,3 +331,13 @@ class VideoWriter:
             self.abort()
         elif not self._closed:
             self.close()
+
+
+def _close_quietly(closable: SideStreams | av.container.OutputContainer | None) -> None:
+    """Close ``closable`` (if any) ignoring errors: best effort while aborting."""
+    if closable is None:
+        return
+    try:
+        closable.close()
+    except Exception:  # noqa: BLE001 - best effort while aborting
+        pass
