@@ -73,10 +73,15 @@ def load_model(
     weights: Path | None = None,
     device: str = "auto",
     dtype: str = "fp32",
+    cache_dir: Path | None = None,
+    download_progress: Callable | None = None,
 ) -> LoadedModel:
     """Resolve ``model_id``, load and verify its weights, and place it on ``device``.
 
     Runs before any decoding so that a wrong id, a missing checkpoint or a bad device fails at once.
+    ``weights`` is a local checkpoint that replaces the registered one; otherwise the registered checkpoint
+    comes from the store in ``cache_dir`` (downloaded on first use; ``download_progress`` receives
+    ``vrestore.weights.download.DownloadProgress`` reports).
     """
     if not is_registered(model_id) and model_id.split(".", 1)[0] == DEFAULT_MODEL:
         raise WeightsError(
@@ -87,15 +92,16 @@ def load_model(
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, spec, torch_device)
     module = build(spec)
-    if weights is not None:
-        from vrestore.weights.load import load_into, read_state_dict
+    from vrestore.weights.load import load_into, read_state_dict
 
+    if weights is not None:
         load_into(module, read_state_dict(Path(weights)), str(weights))
     elif spec.weights is not None:
-        raise WeightsError(
-            f"model {spec.id} needs the checkpoint '{spec.weights}', which this version cannot download yet; "
-            "pass it with --weights FILE"
-        )
+        from vrestore.weights.store import Store
+
+        store = Store(cache_dir)
+        path = store.fetch(spec.weights, progress=download_progress, label=spec.id)
+        load_into(module, read_state_dict(path, store.entry(spec.weights).state_key), f"{spec.id} ({path})")
     return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype)
 
 
@@ -137,7 +143,9 @@ def restore_video(
     scale = model.scale if model is not None else _scale_of(options.model)
     check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
                  size=(info.width * scale, info.height * scale))
-    loaded = model or load_model(options.model, weights=options.weights, device=options.device, dtype=options.dtype)
+    loaded = model or load_model(
+        options.model, weights=options.weights, device=options.device, dtype=options.dtype, cache_dir=options.cache_dir
+    )
     _check_size(info, loaded)
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)

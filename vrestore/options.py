@@ -46,3 +46,4 @@ class RestoreOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     overwrite: bool = False
     queue_size: int = 8
+    cache_dir: Path | None = None

@@ -13,7 +13,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 models_app = typer.Typer(
-    help="List and inspect the registered models.",
+    help="List, download, verify and inspect models and their checkpoints.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

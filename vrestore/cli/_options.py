@@ -13,6 +13,13 @@ ModelOpt = Annotated[
 WeightsOpt = Annotated[
     Optional[Path], typer.Option("--weights", help="Use this checkpoint file instead of the registered weights.")
 ]
+CacheDirOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--cache-dir",
+        help="Checkpoint cache folder (default: $VRESTORE_CACHE_DIR, else the user cache folder).",
+    ),
+]
 DeviceOpt = Annotated[str, typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N.")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 (where the model supports it).")]
 TileOpt = Annotated[

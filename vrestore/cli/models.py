@@ -1,51 +1,196 @@
-"""``vrestore models list|inspect``."""
+"""``vrestore models list|inspect|download|verify|path``."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from vrestore.cli import _console
 from vrestore.cli._app import models_app
-from vrestore.cli._options import JsonOpt
+from vrestore.cli._options import CacheDirOpt, JsonOpt, QuietOpt
+
+if TYPE_CHECKING:
+    from vrestore.weights.download import DownloadProgress
+
+
+@contextmanager
+def download_bar(enabled: bool) -> Iterator[Callable[[DownloadProgress], None]]:
+    """A rich download bar (bytes, speed, ETA) on a terminal; else a no-op progress callback."""
+    if not enabled or not _console.stderr.is_terminal:
+        yield lambda report: None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=_console.stderr, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(report: DownloadProgress) -> None:
+            if report.key not in tasks:
+                tasks[report.key] = bar.add_task(f"downloading {report.key}", total=report.total)
+            bar.update(tasks[report.key], completed=report.done, total=report.total)
+
+        yield update
+
+
+def resolve_checkpoint(name: str) -> tuple[str | None, str]:
+    """(manifest key, label) for a model id or a manifest key; key None when the model needs no file."""
+    from vrestore.errors import UsageError
+    from vrestore.models.registry import get_spec, is_registered
+    from vrestore.weights.manifest import load_manifest
+
+    if is_registered(name):
+        spec = get_spec(name)
+        return spec.weights, spec.id
+    if name in load_manifest():
+        return name, name
+    raise UsageError(f"unknown model or checkpoint '{name}'; run 'vrestore models list' to see them")
+
+
+def _size(num: int | None) -> str:
+    if num is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB"):
+        if num < 1000 or unit == "GB":
+            return f"{num:.0f} {unit}" if unit == "B" else f"{num:.1f} {unit}"
+        num /= 1000
+    return "?"  # pragma: no cover
 
 
 @models_app.command("list", epilog="Example: vrestore models list 'rvrt.*' --json")
 def list_cmd(
     pattern: Annotated[str, typer.Argument(help="Glob over model ids.")] = "*",
+    cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List the registered models."""
+    """List the registered models: task, scale, checkpoint size and licence, and whether it is cached."""
     from rich.table import Table
 
     from vrestore.models import list_models
     from vrestore.models.registry import default_tag
+    from vrestore.weights.store import Store
 
-    specs = list_models(pattern)
-    rows = [
-        {
+    store = Store(cache_dir)
+    rows = []
+    for s in list_models(pattern):
+        entry = store.entry(s.weights) if s.weights else None
+        rows.append({
             "id": s.id,
             "default": default_tag(s.arch) == s.tag,
             "task": s.task,
             "temporal": s.temporal.value,
             "scale": s.scale,
             "weights": s.weights or "built-in",
+            "size": entry.size if entry else None,
+            "license": entry.license if entry else None,
+            "cached": True if entry is None else store.cached(s.weights) is not None,
             "description": s.description,
-        }
-        for s in specs
-    ]
+        })
     if json_out:
         print(json.dumps(rows))
         return
-    table = Table("id", "task", "temporal", "scale", "weights", "description", box=None)
+    table = Table("id", "task", "scale", "size", "licence", "cached", "description", box=None)
     for row in rows:
         mark = " (default)" if row["default"] else ""
-        table.add_row(row["id"] + mark, row["task"], row["temporal"], f"x{row['scale']}", row["weights"],
+        builtin = row["weights"] == "built-in"
+        table.add_row(row["id"] + mark, row["task"], f"x{row['scale']}", "-" if builtin else _size(row["size"]),
+                      row["license"] or "-", "built-in" if builtin else ("yes" if row["cached"] else "no"),
                       row["description"])
     _console.stdout.print(table)
+
+
+@models_app.command("download", epilog="Example: vrestore models download rvrt.denoise-davis   (or --all)")
+def download_cmd(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID...", help="Model ids or checkpoint keys.",
+                                                       show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Download every checkpoint in the manifest.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again even when cached.")] = False,
+    cache_dir: CacheDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download checkpoints into the cache and verify them (cached ones are only verified)."""
+    from vrestore.errors import UsageError
+    from vrestore.weights.store import Store
+
+    store = Store(cache_dir)
+    if all_ == bool(ids):
+        raise UsageError("give model ids or --all (not both); see 'vrestore models list'")
+    names = list(store.manifest) if all_ else list(ids or [])
+    if not names and not quiet:
+        print("weights.toml lists no checkpoints in this version", flush=True)
+    _console.show_warnings(not quiet)
+    for name in names:
+        key, label = resolve_checkpoint(name)
+        if key is None:
+            if not quiet:
+                print(f"{label}: built-in weights, nothing to download", flush=True)
+            continue
+        with download_bar(not quiet) as update:
+            path = store.download(key, progress=update, label=label, force=force)
+        if not quiet:
+            print(f"{label}: {path}", flush=True)
+
+
+@models_app.command("verify", epilog="Example: vrestore models verify   (exit code 5 when a file is corrupt)")
+def verify_cmd(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Model ids or checkpoint keys "
+                                                       "(default: every checkpoint).", show_default=False)] = None,
+    cache_dir: CacheDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Hash the cached checkpoints against weights.toml (or their pins); never downloads."""
+    from vrestore.errors import WeightsError
+    from vrestore.weights.store import Store
+
+    store = Store(cache_dir)
+    keys = [resolve_checkpoint(name) for name in ids] if ids else [(key, key) for key in store.manifest]
+    results = [(label, store.verify(key)) for key, label in keys if key is not None]
+    if json_out:
+        print(json.dumps([{"id": label, "checkpoint": r.key, "status": r.status,
+                           "path": str(r.path) if r.path else None, "detail": r.detail} for label, r in results]))
+    else:
+        for label, r in results:
+            where = f"  {r.path}" if r.path and r.status != "missing" else ""
+            detail = f" ({r.detail})" if r.detail else ""
+            print(f"{label}: {r.status}{detail}{where}", flush=True)
+    bad = [label for label, r in results if r.status == "corrupt"]
+    if bad:
+        raise WeightsError(
+            f"{len(bad)} cached checkpoint(s) fail verification: {', '.join(bad)}; "
+            f"run 'vrestore models download --force {' '.join(bad)}'"
+        )
+
+
+@models_app.command("path", epilog="Example: vrestore models path rvrt.denoise-davis")
+def path_cmd(
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="Model id or checkpoint key.")],
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Print the path of a cached checkpoint (exit code 5 when it is not cached)."""
+    from vrestore.errors import WeightsError
+    from vrestore.weights.store import Store
+
+    key, label = resolve_checkpoint(model_id)
+    if key is None:
+        raise WeightsError(f"model {label} has built-in weights and no checkpoint file")
+    store = Store(cache_dir)
+    path = store.cached(key)
+    if path is None:
+        raise WeightsError(f"the checkpoint of {label} is not cached; run 'vrestore models download {label}'")
+    print(path)
 
 
 @models_app.command("inspect", epilog="Example: vrestore models inspect tiny.test --json")

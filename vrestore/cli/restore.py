@@ -11,6 +11,7 @@ import typer
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._options import (
+    CacheDirOpt,
     ClipOpt,
     ClipOverlapOpt,
     CodecOpt,
@@ -29,6 +30,7 @@ from vrestore.cli._options import (
 )
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
+
 EXAMPLE = (
     "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
     "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames. "
@@ -45,6 +47,7 @@ def restore(
     ] = None,
     model: ModelOpt = "pgdenet",
     weights: WeightsOpt = None,
+    cache_dir: CacheDirOpt = None,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "fp32",
     tile: TileOpt = None,
@@ -69,6 +72,7 @@ def restore(
         clip=ClipOptions(length=clip, overlap=clip_overlap),
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
+        cache_dir=cache_dir,
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 
@@ -80,6 +84,7 @@ def run_restore(
     from vrestore.api import restore_video
 
     _console.show_warnings(not quiet)
+    _prefetch_weights(options, quiet=quiet)
     with _console.frame_progress(f"restoring {source.name}", None, enabled=not quiet) as update:
         result = restore_video(
             source, destination, options, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
@@ -92,3 +97,21 @@ def run_restore(
             f"({result.fps:.1f} fps, model {result.model} on {result.device})",
             flush=True,
         )
+
+
+def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
+    """Download the model's checkpoint with a progress bar before the restore (which then finds it cached)."""
+    from vrestore.models.registry import get_spec, is_registered
+
+    if options.weights is not None or not is_registered(options.model):
+        return  # a local file, or an unknown id that restore_video reports properly
+    key = get_spec(options.model).weights
+    if key is None:
+        return
+    from vrestore.cli.models import download_bar
+    from vrestore.weights.store import Store
+
+    store = Store(options.cache_dir)
+    if store.cached(key) is None:
+        with download_bar(not quiet) as update:
+            store.fetch(key, progress=update, label=get_spec(options.model).id)
