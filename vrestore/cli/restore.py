@@ -30,7 +30,6 @@ from vrestore.cli._options import (
 )
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
-
 EXAMPLE = (
     "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
     "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames. "
