@@ -9,7 +9,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "evaluate_pair", "list_models", "load_model", "restore_video"]
+__all__ = ["__version__", "evaluate_pair", "list_models", "load_model", "restore_video", "synthesize"]
 
 
 def __getattr__(name: str):
@@ -22,6 +22,10 @@ def __getattr__(name: str):
         from vrestore.metrics.video import evaluate_pair
 
         return evaluate_pair
+    if name == "synthesize":
+        from vrestore.synth_api import synthesize
+
+        return synthesize
     if name == "list_models":
         from vrestore.models import list_models
 

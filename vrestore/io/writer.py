@@ -145,7 +145,8 @@ class VideoWriter:
     # -- setup -----------------------------------------------------------------------------------
 
     def _open(self) -> None:
-        container_options: dict[str, str] = {}
+        # bitexact: no random Matroska UIDs or version strings, so the same input gives the same bytes.
+        container_options: dict[str, str] = {"fflags": "+bitexact"}
         if self.plan.format_name in ("mp4", "mov"):
             container_options["movie_timescale"] = str(self._clock.movie_timescale())
         try:
