@@ -58,3 +58,15 @@ def test_bad_option_value_is_a_usage_error(run_cli, tmp_path):
     result = run_cli("restore", tmp_path / "x.mp4", "--crf", "99")
     assert result.code == 2
     assert "Traceback" not in result.stderr
+
+
+def test_main_gives_back_the_logger_and_signal_set_up(run_cli, small_video, tmp_path):
+    """In-process callers (and later tests) must not inherit a silenced ``vrestore`` logger or our SIGTERM handler."""
+    import logging
+    import signal
+
+    logger = logging.getLogger("vrestore")
+    before = (logger.level, logger.propagate, list(logger.handlers), signal.getsignal(signal.SIGTERM))
+    result = run_cli("restore", small_video, tmp_path / "out.mp4", "--model", "tiny.test")
+    assert result.code == 0
+    assert (logger.level, logger.propagate, list(logger.handlers), signal.getsignal(signal.SIGTERM)) == before

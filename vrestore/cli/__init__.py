@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -21,10 +24,11 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to one stderr line and the documented exit code."""
     debug = os.environ.get("VRESTORE_DEBUG", "") not in ("", "0")
-    _terminate_as_interrupt()
     pin_malloc_mmap_threshold()
     try:
-        code = app(args=argv, prog_name="vrestore", standalone_mode=False)
+        with _process_state_restored():
+            _terminate_as_interrupt()
+            code = app(args=argv, prog_name="vrestore", standalone_mode=False)
     except VrestoreError as exc:
         if debug:
             raise
@@ -52,6 +56,28 @@ def main(argv: list[str] | None = None) -> None:
 def _is_usage_error(exc: Exception) -> bool:
     """Click/Typer parse errors (vendored or not) carry ``exit_code`` and ``show()``."""
     return hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int)
+
+
+@contextmanager
+def _process_state_restored() -> Iterator[None]:
+    """Give back the SIGTERM handler and the ``vrestore`` logger set-up on exit, so ``main()`` can run in-process."""
+    logger = logging.getLogger("vrestore")
+    saved_logger = (logger.level, logger.propagate, list(logger.handlers))
+    try:
+        saved_sigterm = signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        saved_sigterm = None
+    try:
+        yield
+    finally:
+        logger.setLevel(saved_logger[0])
+        logger.propagate = saved_logger[1]
+        logger.handlers[:] = saved_logger[2]
+        if saved_sigterm is not None:
+            try:
+                signal.signal(signal.SIGTERM, saved_sigterm)
+            except ValueError:
+                pass
 
 
 def _terminate_as_interrupt() -> None:
