@@ -1,4 +1,4 @@
-"""``vrestore eval``: PSNR/SSIM between restored and reference videos, BasicSR conventions."""
+"""``vrestore eval``: PSNR/SSIM of restored videos against references, BasicSR conventions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import csv
 import io
 import json
 import math
-import statistics
+import os
+import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -16,123 +17,180 @@ from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._options import JsonOpt, QuietOpt
 
+if TYPE_CHECKING:
+    from vrestore.metrics.video import EvalOptions, VideoScore
+
 EXAMPLE = (
     "Example: vrestore eval restored.mp4 clean.mp4 --y-channel --crop-border 4 --json\n\n"
     "Each side is a video, a frame folder or a quoted glob; two folders of videos (or of frame folders) are "
-    "paired by name. PSNR of identical frames is inf (JSON: the string \"inf\") and left out of the means."
+    "paired by name. Metrics follow BasicSR: PSNR over all pixels and channels, SSIM with an 11x11 Gaussian "
+    "(sigma 1.5) per channel, on the 0..255 scale (0..1023 for 10-bit). Identical frames have PSNR inf "
+    '(JSON and CSV: the string "inf"); they are left out of the PSNR means and counted.'
 )
-
-
-def _number(value: float) -> float | str:
-    """JSON has no inf/nan: write them as strings."""
-    if math.isinf(value) or math.isnan(value):
-        return str(value)
-    return round(value, 6)
 
 
 @app.command("eval", epilog=EXAMPLE)
 def eval_cmd(
-    restored: Annotated[Optional[Path], typer.Argument(help="Restored video, frame folder, glob or folder of videos.",
-                                                       show_default=False)] = None,
-    reference: Annotated[Optional[Path], typer.Argument(help="Reference (ground truth), same kinds.",
-                                                        show_default=False)] = None,
-    pairs: Annotated[Optional[Path], typer.Option("--pairs", help="CSV of 'restored,reference' rows.")] = None,
-    y_channel: Annotated[bool, typer.Option("--y-channel", help="Score the BT.601 Y channel (BasicSR).")] = False,
-    crop: Annotated[int, typer.Option("--crop-border", min=0, help="Pixels dropped on every side.")] = 0,
-    align: Annotated[str, typer.Option("--align", help="Pair frames by 'index' or 'pts'.")] = "index",
+    restored: Annotated[
+        Optional[Path],
+        typer.Argument(help="Restored video, frame folder, quoted glob, or folder of videos.", show_default=False),
+    ] = None,
+    reference: Annotated[
+        Optional[Path], typer.Argument(help="Reference (ground truth) of the same kind.", show_default=False)
+    ] = None,
+    pairs: Annotated[
+        Optional[Path], typer.Option("--pairs", help="CSV file of 'restored,reference' rows (relative to the file).")
+    ] = None,
+    y_channel: Annotated[
+        bool, typer.Option("--y-channel", help="Score BT.601 luma, as BasicSR's test_y_channel (default: RGB).")
+    ] = False,
+    crop: Annotated[int, typer.Option("--crop-border", min=0, help="Pixels dropped on every side first.")] = 0,
+    align: Annotated[str, typer.Option("--align", help="Pair frames by 'index' or by timestamp ('pts').")] = "index",
     allow_mismatch: Annotated[
         bool, typer.Option("--allow-length-mismatch", help="Score the frames that pair up instead of failing.")
     ] = False,
     per_frame: Annotated[bool, typer.Option("--per-frame", help="Show every frame in the table.")] = False,
-    csv_path: Annotated[Optional[Path], typer.Option("--csv", help="Write per-frame values to this CSV file.")] = None,
-    device: Annotated[str, typer.Option("--device", "-d", help="cpu, cuda or cuda:N.")] = "cpu",
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Frames per computation batch.")] = 8,
+    csv_path: Annotated[
+        Optional[Path], typer.Option("--csv", help="Write per-frame values to this CSV file.", show_default=False)
+    ] = None,
+    device: Annotated[
+        str,
+        typer.Option("--device", "-d", help="cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N."),
+    ] = "cpu",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Frames scored per batch.")] = 8,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """PSNR and SSIM of restored videos against references, per frame and per video."""
+    """PSNR and SSIM of restored videos against references, per frame, per video and overall."""
     from vrestore.errors import UsageError
     from vrestore.metrics.dataset import collect_pairs, read_pairs_csv
-    from vrestore.metrics.video import EvalOptions, evaluate_pair
-    from vrestore.models import resolve_device
+    from vrestore.metrics.video import EvalOptions, evaluate_pair, validate
 
+    if pairs is not None and (restored is not None or reference is not None):
+        raise UsageError("give either RESTORED REFERENCE or --pairs list.csv, not both")
     if pairs is not None:
         jobs = read_pairs_csv(pairs)
     elif restored is not None and reference is not None:
         jobs = collect_pairs(restored, reference)
     else:
-        raise UsageError("give RESTORED and REFERENCE, or --pairs list.csv; see 'vrestore eval --help'")
-    options = EvalOptions(y_channel=y_channel, crop_border=crop, align=align, allow_length_mismatch=allow_mismatch,
-                          device=str(resolve_device(device)), batch=batch)
-    _console.show_warnings(not quiet)
+        raise UsageError("missing RESTORED and REFERENCE (or --pairs list.csv); see 'vrestore eval --help'")
+    options = EvalOptions(y_channel=y_channel, crop_border=crop, align=align.strip().lower(),
+                          allow_length_mismatch=allow_mismatch, device=_device(device), batch=batch)
+    validate(options)
+    _console.show_warnings(not (quiet or json_out))
     scores = []
+    started = time.monotonic()
     for restored_path, reference_path in jobs:
-        with _console.frame_progress(f"scoring {restored_path.name}", None, enabled=not quiet) as update:
-            scores.append(evaluate_pair(restored_path, reference_path, options,
-                                        progress=lambda n: update(n, None, 0.0)))
+        began = time.monotonic()
+        with _console.frame_progress(f"scoring {restored_path.name}", None, enabled=not (quiet or json_out)) as bar:
+
+            def progress(done: int, began: float = began, bar: Any = bar) -> None:
+                bar(done, None, time.monotonic() - began)
+
+            scores.append(evaluate_pair(restored_path, reference_path, options, progress=progress))
     if csv_path is not None:
         _write_csv(csv_path, scores)
-    summary = {
-        "psnr": statistics.fmean([s.mean_psnr for s in scores if not math.isinf(s.mean_psnr)] or [math.inf]),
-        "ssim": statistics.fmean([s.mean_ssim for s in scores]),
-    }
     if json_out:
-        print(json.dumps(_report(scores, summary, options)))
+        print(json.dumps(report(scores, options, time.monotonic() - started)))
     elif not quiet:
-        _print_table(scores, summary, per_frame)
+        _print_table(scores, options, per_frame)
 
 
-def _report(scores, summary, options) -> dict:
+def _device(name: str) -> str:
+    """'cpu' as is (torch is not even imported); anything else checked by torch."""
+    if name.strip().lower() == "cpu":
+        return "cpu"
+    from vrestore.models import resolve_device
+
+    return str(resolve_device(name))
+
+
+def json_number(value: float) -> float | str:
+    """JSON has no inf/nan: they are written as the strings "inf" / "nan"."""
+    if math.isinf(value) or math.isnan(value):
+        return str(value)
+    return value
+
+
+def report(scores: list[VideoScore], options: EvalOptions, seconds: float) -> dict[str, Any]:
+    """The ``--json`` object: per video (means and per-frame values), the mean over videos, the settings."""
+    from vrestore.metrics.video import mean_over_videos
+
+    mean_psnr, mean_ssim = mean_over_videos(scores)
     return {
         "videos": [
             {
                 "restored": s.restored,
                 "reference": s.reference,
-                "frames": s.frames,
-                "psnr": _number(s.mean_psnr),
-                "ssim": _number(s.mean_ssim),
+                "frames": s.count,
+                "psnr": json_number(s.mean_psnr),
+                "ssim": json_number(s.mean_ssim),
                 "identical_frames": s.identical_frames,
-                "per_frame": {"psnr": [_number(v) for v in s.psnr], "ssim": [_number(v) for v in s.ssim]},
+                "peak": s.peak,
+                "per_frame": [
+                    {"frame": i, "psnr": json_number(p), "ssim": json_number(q)}
+                    for i, p, q in zip(s.frames, s.psnr, s.ssim, strict=True)
+                ],
             }
             for s in scores
         ],
-        "mean": {"psnr": _number(summary["psnr"]), "ssim": _number(summary["ssim"])},
-        "options": {"y_channel": options.y_channel, "crop_border": options.crop_border, "align": options.align},
+        "mean": {"psnr": json_number(mean_psnr), "ssim": json_number(mean_ssim), "videos": len(scores),
+                 "frames": sum(s.count for s in scores)},
+        "settings": {"y_channel": options.y_channel, "crop_border": options.crop_border, "align": options.align},
+        "seconds": round(seconds, 3),
     }
 
 
-def _write_csv(path: Path, scores) -> None:
-    """Per-frame rows, written atomically (temporary name, then rename)."""
+def _write_csv(path: Path, scores: list[VideoScore]) -> None:
+    """Per-frame rows (inf as "inf"), written to a temporary name and then renamed."""
+    from vrestore.errors import OutputError
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["restored", "reference", "frame", "psnr", "ssim"])
     for s in scores:
-        for index, (p, q) in enumerate(zip(s.psnr, s.ssim, strict=True)):
-            writer.writerow([s.restored, s.reference, index, _number(p), _number(q)])
+        for index, p, q in zip(s.frames, s.psnr, s.ssim, strict=True):
+            writer.writerow([s.restored, s.reference, index, json_number(p), json_number(q)])
     temp = path.with_name(f".{path.name}.part")
-    temp.write_text(buffer.getvalue())
-    temp.replace(path)
+    try:
+        temp.write_text(buffer.getvalue())
+        temp.replace(path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write --csv {path} ({exc.strerror or exc}); check that its folder exists "
+                          "and is writable") from None
 
 
 def _short(path: str) -> str:
     """The path relative to the working folder when that is shorter."""
-    import os
-
-    relative = os.path.relpath(path)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
     return relative if len(relative) < len(path) else path
 
 
-def _print_table(scores, summary, per_frame: bool) -> None:
+def _fmt(value: float, digits: int) -> str:
+    return "inf" if math.isinf(value) else f"{value:.{digits}f}"
+
+
+def _print_table(scores: list[VideoScore], options: EvalOptions, per_frame: bool) -> None:
     from rich.table import Column, Table
 
-    table = Table(Column("restored", overflow="fold"), "frames", "PSNR (dB)", "SSIM", box=None)
+    from vrestore.metrics.video import mean_over_videos
+
+    space = "Y (BT.601)" if options.y_channel else "RGB"
+    caption = f"{space}, crop border {options.crop_border}, frames paired by {options.align}"
+    table = Table(Column("restored", overflow="fold"), Column("frames", justify="right"),
+                  Column("PSNR (dB)", justify="right"), Column("SSIM", justify="right"), box=None, caption=caption)
     for s in scores:
-        table.add_row(_short(s.restored), str(s.frames), f"{s.mean_psnr:.4f}", f"{s.mean_ssim:.6f}")
+        table.add_row(_short(s.restored), str(s.count), _fmt(s.mean_psnr, 4), _fmt(s.mean_ssim, 6))
         if per_frame:
-            for index, (p, q) in enumerate(zip(s.psnr, s.ssim, strict=True)):
-                table.add_row(f"  frame {index}", "", f"{p:.4f}", f"{q:.6f}")
+            for index, p, q in zip(s.frames, s.psnr, s.ssim, strict=True):
+                table.add_row(f"  frame {index}", "", _fmt(p, 4), _fmt(q, 6))
     if len(scores) > 1:
-        table.add_row("mean", str(sum(s.frames for s in scores)), f"{summary['psnr']:.4f}", f"{summary['ssim']:.6f}")
+        mean_psnr, mean_ssim = mean_over_videos(scores)
+        table.add_row("mean of videos", str(sum(s.count for s in scores)), _fmt(mean_psnr, 4), _fmt(mean_ssim, 6))
     _console.stdout.print(table)
     identical = sum(s.identical_frames for s in scores)
     if identical:

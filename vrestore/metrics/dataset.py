@@ -40,7 +40,7 @@ def collect_pairs(restored: Path, reference: Path) -> list[tuple[Path, Path]]:
         raise InputError(f"folders {restored} and {reference} do not hold the same names ({detail}); "
                          "use --pairs list.csv to pair them explicitly")
     if not ours:
-        raise InputError(f"folder {restored} holds no videos or frame folders")
+        raise InputError(f"folder {restored} holds no videos or frame folders; pass folders of videos, or two videos")
     return [(ours[name], theirs[name]) for name in sorted(ours)]
 
 
@@ -61,5 +61,5 @@ def read_pairs_csv(path: Path) -> list[tuple[Path, Path]]:
                 continue
             pairs.append(tuple(p if Path(p).is_absolute() else base / p for p in map(Path, cells)))
     if not pairs:
-        raise UsageError(f"--pairs {path} lists no pairs")
+        raise UsageError(f"--pairs {path} lists no pairs; add 'restored,reference' rows")
     return pairs  # type: ignore[return-value]
