@@ -87,28 +87,36 @@ class LoadedModel:
         """Restore ``clip`` (B,T,C,H,W); returns (output B,T,C,sH,sW float32, new state)."""
         if clip.ndim != 5:
             raise ValueError(f"expected a (B,T,C,H,W) clip, got shape {tuple(clip.shape)}")
-        x = clip.to(device=self.device, dtype=self.dtype)
-        temporal = self.spec.temporal
-        if temporal is Temporal.NONE:
-            b, t = x.shape[:2]
-            y = self.module(x.flatten(0, 1), **self.extra)
-            out, new_state = y.unflatten(0, (b, t)), None
-        elif temporal is Temporal.WINDOW:
-            out, new_state = self._run_windows(x), None
-        elif self.spec.stateful:
-            out, new_state = self.module(x, state, **self.extra)
-        else:
-            out, new_state = self.module(x, **self.extra), None
+        out, new_state = forward_clip(self.spec, self.module, clip.to(device=self.device, dtype=self.dtype),
+                                      self.extra, state)
         return out.float(), new_state
 
-    def _run_windows(self, x: torch.Tensor) -> torch.Tensor:
-        """Slide a (2r+1)-frame window over the clip; clip ends are padded by repeating the edge frames."""
-        r = self.spec.temporal_radius
-        t = x.shape[1]
-        index = torch.arange(-r, t + r, device=x.device).clamp_(0, t - 1)
-        padded = x[:, index]
-        outs = [self.module(padded[:, i : i + 2 * r + 1], **self.extra) for i in range(t)]
-        return torch.stack(outs, dim=1)
+
+def forward_clip(
+    spec: ModelSpec, module: nn.Module, x: torch.Tensor, extra: dict[str, Any] | None = None, state: Any = None
+) -> tuple[torch.Tensor, Any]:
+    """Call ``module`` on a (B,T,C,H,W) clip with the convention of ``spec.temporal``; returns (B,T,C,sH,sW), state.
+
+    Shared by inference (:class:`LoadedModel`) and training, so both call a network the same way.
+    """
+    extra = extra or {}
+    if spec.temporal is Temporal.NONE:
+        b, t = x.shape[:2]
+        return module(x.flatten(0, 1), **extra).unflatten(0, (b, t)), None
+    if spec.temporal is Temporal.WINDOW:
+        return _run_windows(module, x, spec.temporal_radius, extra), None
+    if spec.stateful:
+        return module(x, state, **extra)
+    return module(x, **extra), None
+
+
+def _run_windows(module: nn.Module, x: torch.Tensor, radius: int, extra: dict[str, Any]) -> torch.Tensor:
+    """Slide a (2r+1)-frame window over the clip; clip ends are padded by repeating the edge frames."""
+    t = x.shape[1]
+    index = torch.arange(-radius, t + radius, device=x.device).clamp_(0, t - 1)
+    padded = x[:, index]
+    outs = [module(padded[:, i : i + 2 * radius + 1], **extra) for i in range(t)]
+    return torch.stack(outs, dim=1)
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
