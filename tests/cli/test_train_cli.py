@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+
+@pytest.fixture()
+def recipe(tmp_path, make_clip):
+    clip = make_clip("clean.mkv", count=6, size=(48, 40))
+    path = tmp_path / "recipe.yml"
+    path.write_text(yaml.safe_dump({
+        "model": "tiny.test", "output": "run", "steps": 4, "batch_size": 1, "checkpoint_every": 2, "log_every": 1,
+        "val_every": 2, "data": {"train": [str(clip)], "val": [str(clip)], "frames": 2, "crop": 32,
+                                 "val_frames": 2, "val_crop": 32, "intervals": [2]},
+    }), encoding="utf-8")
+    return path
+
+
+def test_train_then_export(run_cli, recipe, tmp_path):
+    result = run_cli("train", recipe, "--stop-at", "2", "--json")
+    assert result.code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["step"] == 2 and summary["finished"] is False
+    result = run_cli("train", recipe, "--resume", "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["finished"] is True
+    out = tmp_path / "w.pth"
+    result = run_cli("train", "export", tmp_path / "run" / "last.pth", "-o", out, "--json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["size"] == out.stat().st_size and len(report["sha256"]) == 64
+
+
+def test_plain_output_mentions_the_checkpoint(run_cli, recipe):
+    result = run_cli("train", recipe)
+    assert result.code == 0, result.stderr
+    assert "training finished" in result.stdout and "last.pth" in result.stdout
+    assert "validation PSNR" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("model: tiny.test\nsteps: 1\ndata: {train: [nowhere]}\n", "do not exist"),
+     ("model: nosuch\nsteps: 1\ndata: {train: [x]}\n", "unknown model"),
+     ("steps: 1\n", "'data' mapping")],
+)
+def test_bad_recipes_exit_2_with_one_line(run_cli, tmp_path, content, fragment):
+    path = tmp_path / "bad.yml"
+    path.write_text(content, encoding="utf-8")
+    result = run_cli("train", path)
+    assert result.code == 2
+    assert fragment in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_export_of_a_foreign_file_is_refused(run_cli, tmp_path):
+    foreign = tmp_path / "f.pth"
+    foreign.write_bytes(b"not a checkpoint")
+    result = run_cli("train", "export", foreign, "-o", tmp_path / "w.pth")
+    assert result.code == 2 and "not a readable vrestore training checkpoint" in result.stderr
+    assert not (tmp_path / "w.pth").exists()

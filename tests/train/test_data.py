@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vrestore.errors import UsageError
+from vrestore.train.config import DataConfig
+from vrestore.train.data import TrainSamples, _pick_frames, find_clips, load_clip, validation_pairs
+
+
+def test_find_and_load_a_frame_folder(frame_folder):
+    clips = find_clips([frame_folder.parent])
+    assert clips == [frame_folder]
+    clip = load_clip(frame_folder, max_side=24)
+    assert clip.shape == (8, 24, 24, 3) and clip.dtype == np.uint8
+
+
+def test_missing_clips_are_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="do not exist"):
+        find_clips([tmp_path / "nope"])
+    with pytest.raises(UsageError, match="match nothing"):
+        find_clips([str(tmp_path / "*.mp4")])
+
+
+def test_samples_are_a_pure_function_of_seed_and_index(frame_folder):
+    clip = load_clip(frame_folder)
+    config = DataConfig(train=("x",), frames=3, crop=32, intervals=(2,))
+    a = TrainSamples([clip], config, seed=5, length=10)
+    b = TrainSamples([clip], config, seed=5, length=10)
+    lq, gt = a[3]
+    assert lq.shape == gt.shape == (3, 3, 32, 32) and lq.dtype == torch.float32
+    assert torch.equal(lq, b[3][0]) and torch.equal(gt, b[3][1])
+    assert not torch.equal(gt, a[4][1]) or not torch.equal(lq, a[4][0])
+    assert not torch.equal(lq, gt)  # degraded
+
+
+def test_samples_are_cut_from_the_clean_clip(frame_folder):
+    clip = load_clip(frame_folder)
+    config = DataConfig(train=("x",), frames=2, crop=48, intervals=(2,))
+    gt = (TrainSamples([clip], config, seed=1, length=4)[0][1] * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    # A full-size crop is one of the clip's frames up to flips and transposition.
+    symmetric = [v for image in clip for t in (image, image.transpose(1, 0, 2))
+                 for v in (t, t[::-1], t[:, ::-1], t[::-1, ::-1])]
+    assert any(np.array_equal(gt[0], v) for v in symmetric)
+
+
+def test_short_clips_bounce_and_reverse():
+    rng = np.random.default_rng(0)
+    seen = {tuple(_pick_frames(3, 6, rng)) for _ in range(20)}
+    assert seen <= {(0, 1, 2, 1, 0, 1), (1, 0, 1, 2, 1, 0)}
+    assert len(seen) == 2
+
+
+def test_crop_larger_than_every_clip_is_refused(frame_folder):
+    with pytest.raises(UsageError, match="lower data.crop"):
+        TrainSamples([load_clip(frame_folder)], DataConfig(train=("x",), crop=64), seed=0, length=1)
+
+
+def test_validation_pairs_are_fixed(frame_folder):
+    clip = load_clip(frame_folder)
+    config = DataConfig(train=("x",), val_frames=4, val_crop=40)
+    first, second = validation_pairs([clip], config, 0), validation_pairs([clip], config, 0)
+    assert first[0][0].shape == (4, 3, 40, 40)
+    assert torch.equal(first[0][0], second[0][0])

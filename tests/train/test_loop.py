@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from vrestore.errors import UsageError
+from vrestore.train.checkpoint import export_weights, load_checkpoint
+from vrestore.train.config import load_config
+from vrestore.train.data import find_clips, load_clip, validation_pairs
+from vrestore.train.loop import Ema, build_model, lr_factor, train, validate
+from vrestore.weights.load import load_into, read_state_dict
+
+
+def _state(path):
+    return load_checkpoint(path)
+
+
+def test_resume_equals_an_uninterrupted_run(write_recipe, tmp_path):
+    whole = train(load_config(write_recipe("a.yml", output="whole")))
+    assert whole.finished and whole.step == 6
+    part = load_config(write_recipe("b.yml", output="split"))
+    first = train(part, stop_at=3)
+    assert not first.finished and first.step == 3
+    second = train(part, resume=True)
+    assert second.finished and second.step == 6
+    a, b = _state(tmp_path / "whole" / "last.pth"), _state(tmp_path / "split" / "last.pth")
+    for key in ("model", "ema"):
+        assert a[key].keys() == b[key].keys()
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs after resume"
+    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True):
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a["scheduler"] == b["scheduler"]
+
+
+def test_loss_decreases_on_a_tiny_clip(write_recipe, tmp_path):
+    config = load_config(write_recipe(steps=40, lr=3e-3, ema_decay=0.0, batch_size=4,
+                                      data={"val": [str(tmp_path / "clips")], "intervals": [3], "prob": 0.0}))
+    spec, module = build_model(config)
+    clips = [load_clip(p, None, config.data.val_frames) for p in find_clips([config.resolve(config.data.val[0])])]
+    pairs = validation_pairs(clips, config.data, config.seed)
+    before = validate(spec, module, Ema(module, 0.0), pairs, torch.device("cpu"))["psnr"]
+    summary = train(config)
+    assert summary.validation is not None
+    assert summary.validation["psnr"] > before + 0.2
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in log if "loss" in r]
+    assert len(losses) == 40
+    assert sum(losses[-10:]) < sum(losses[:10])
+
+
+def test_existing_run_needs_resume_and_same_recipe(write_recipe):
+    config = load_config(write_recipe(steps=2))
+    train(config)
+    with pytest.raises(UsageError, match="--resume"):
+        train(config)
+    changed = load_config(write_recipe(steps=2, lr=5e-3))
+    with pytest.raises(UsageError, match="changed lr"):
+        train(changed, resume=True)
+
+
+def test_resume_without_checkpoint_is_refused(write_recipe):
+    with pytest.raises(UsageError, match="no checkpoint"):
+        train(load_config(write_recipe()), resume=True)
+
+
+def test_export_writes_loadable_ema_weights(write_recipe, tmp_path):
+    train(load_config(write_recipe(steps=2)))
+    out = tmp_path / "w.pth"
+    digest, size = export_weights(tmp_path / "run" / "last.pth", out, "fp16")
+    assert size == out.stat().st_size and len(digest) == 64
+    state = read_state_dict(out)
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    _, module = build_model(load_config(write_recipe(steps=2)))
+    load_into(module, state, str(out))
+    ema = load_checkpoint(tmp_path / "run" / "last.pth")["ema"]
+    assert all(torch.equal(module.state_dict()[k], ema[k].half().float()) for k in ema)
+
+
+def test_lr_schedule_warms_up_then_decays(write_recipe):
+    config = load_config(write_recipe(steps=100, warmup_steps=10, lr=1e-3, min_lr=1e-5))
+    factors = [lr_factor(s, config) for s in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[9:], factors[10:], strict=False))
+    assert lr_factor(100, config) == pytest.approx(0.01)

@@ -1,0 +1,179 @@
+"""Training data: clean clips in memory, and samples cut, augmented and degraded on the fly.
+
+A sample is a pure function of ``(seed, index)``: the clip, the crop, the flips and the degradation
+schedule are all drawn from ``numpy.random.default_rng([seed, index])``. So DataLoader workers need no
+shared state, and resuming at step ``s`` is just starting the sample index at ``s * batch_size``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from vrestore.degrade.pipeline import degrade_stream
+from vrestore.degrade.schedule import Schedule
+from vrestore.degrade.spec import OpSpec
+from vrestore.errors import UsageError
+from vrestore.frame import Frame
+from vrestore.io.frames import find_frame_files, is_image_file, natural_key, read_image
+from vrestore.train.config import DataConfig
+
+WEATHER = ("rain", "snow", "haze")
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m"}
+
+
+def find_clips(sources: Sequence[str | Path]) -> list[Path]:
+    """Expand recipe entries into clips: frame folders (also nested one level), videos, globs of either."""
+    clips: list[Path] = []
+    for source in sources:
+        text = os.fspath(source)
+        matches = sorted(glob.glob(text), key=natural_key) if any(c in text for c in "*?[") else [text]
+        if not matches:
+            raise UsageError(f"training clips '{text}' match nothing; check the path in the recipe")
+        for match in map(Path, matches):
+            clips.extend(_clips_in(match))
+    if not clips:
+        raise UsageError(f"no training clips found in {', '.join(map(str, sources))}")
+    return clips
+
+
+def _clips_in(path: Path) -> list[Path]:
+    if path.is_file():
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            return [path]
+        raise UsageError(f"'{path}' is neither a video nor a folder of frames; remove it from the recipe")
+    if not path.is_dir():
+        raise UsageError(f"training clips '{path}' do not exist; check the path in the recipe")
+    children = sorted(path.iterdir(), key=natural_key)
+    if any(is_image_file(child) for child in children):
+        return [path]
+    found = [c for c in children if (c.is_dir() and any(is_image_file(f) for f in c.iterdir()))
+             or c.suffix.lower() in VIDEO_SUFFIXES]
+    if not found:
+        raise UsageError(f"folder '{path}' holds no frames, frame folders or videos")
+    return found
+
+
+def load_clip(path: Path, max_side: int | None = None, max_frames: int | None = None) -> np.ndarray:
+    """A clip as a (T,H,W,3) uint8 array, downscaled (area) so its longer side is at most ``max_side``."""
+    files = find_frame_files(path) if path.is_dir() else None
+    if files is not None:
+        images = [read_image(f) for f in files[:max_frames]]
+    else:
+        from vrestore.io.reader import open_reader  # lazy: PyAV only when a recipe names videos
+
+        images = []
+        for frame in open_reader(path):
+            images.append(frame.image)
+            if max_frames is not None and len(images) >= max_frames:
+                break
+    images = [_to_uint8(_shrink(image, max_side)) for image in images]
+    if not images or any(image.shape != images[0].shape for image in images):
+        raise UsageError(f"clip '{path}' is empty or its frames differ in size; fix or remove it")
+    return np.stack(images)
+
+
+def _shrink(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    h, w = image.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    return np.round(image.astype(np.float32) / 257.0).astype(np.uint8)
+
+
+def degrade_clip(images: np.ndarray, rng: np.random.Generator, *, interval: int, prob: float,
+                 weather: str | None = None, offset: int = 0) -> np.ndarray:
+    """Degrade (T,H,W,3) uint8 frames with a TUD schedule seeded from ``rng``.
+
+    ``offset`` skips that many frames of the schedule first, so segment boundaries fall anywhere in the sample.
+    """
+    t, h, w = images.shape[:3]
+    schedule = Schedule(seed=int(rng.integers(2**31)), size=(h, w), mode="tud", interval=interval, prob=prob,
+                        weather=OpSpec(weather, {"strength": float(rng.uniform(0.2, 0.8))}) if weather else None)
+    plans = schedule.plans()
+    for _ in range(offset):
+        next(plans)
+    frames = [Frame(image=image, pts=i, time_base=None, index=i) for i, image in enumerate(images)]
+    return np.stack([f.image for f in degrade_stream(frames, plans, [])])
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(T,H,W,3) uint8 -> (T,3,H,W) float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+class TrainSamples(Dataset):
+    """Sample ``i`` = (degraded, clean) clips of shape (frames,3,crop,crop), a pure function of (seed, i)."""
+
+    def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int) -> None:
+        usable = [c for c in clips if min(c.shape[1:3]) >= config.crop]
+        if not usable:
+            raise UsageError(f"no training clip is at least {config.crop} px on its shorter side; lower data.crop")
+        self.clips, self.config, self.seed, self.length = list(usable), config, seed, length
+        sizes = np.array([len(c) for c in self.clips], dtype=np.float64)
+        self.weights = sizes / sizes.sum()
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        rng = np.random.default_rng([self.seed, index])
+        clip = self.clips[int(rng.choice(len(self.clips), p=self.weights))]
+        frames = _pick_frames(len(clip), cfg.frames, rng)
+        h, w = clip.shape[1:3]
+        y, x = int(rng.integers(h - cfg.crop + 1)), int(rng.integers(w - cfg.crop + 1))
+        images = clip[frames, y : y + cfg.crop, x : x + cfg.crop]
+        if rng.random() < 0.5:
+            images = images[:, :, ::-1]
+        if rng.random() < 0.5:
+            images = images[:, ::-1]
+        if rng.random() < 0.5:
+            images = images.transpose(0, 2, 1, 3)
+        images = np.ascontiguousarray(images)
+        interval = int(rng.choice(cfg.intervals))
+        weather = str(rng.choice(WEATHER)) if rng.random() < cfg.weather else None
+        degraded = degrade_clip(images, rng, interval=interval, prob=cfg.prob, weather=weather,
+                                offset=int(rng.integers(interval)))
+        return to_tensor(degraded), to_tensor(images)
+
+
+def _pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarray:
+    """``wanted`` consecutive frame indices, time-reversed half of the time; short clips bounce at their ends."""
+    if count >= wanted:
+        start = int(rng.integers(count - wanted + 1))
+        index = np.arange(start, start + wanted)
+    else:
+        cycle = np.concatenate([np.arange(count), np.arange(count - 2, 0, -1)]) if count > 1 else np.zeros(1, int)
+        index = cycle[np.arange(wanted) % len(cycle)]
+    return index[::-1].copy() if rng.random() < 0.5 else index
+
+
+def validation_pairs(
+    clips: Sequence[np.ndarray], config: DataConfig, seed: int
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Fixed (degraded, clean) validation clips: the first frames, centre-cropped, TUD interval 12."""
+    pairs = []
+    for k, clip in enumerate(clips):
+        images = clip[: config.val_frames]
+        if config.val_crop is not None:
+            h, w = images.shape[1:3]
+            size = min(config.val_crop, h, w)
+            y, x = (h - size) // 2, (w - size) // 2
+            images = np.ascontiguousarray(images[:, y : y + size, x : x + size])
+        rng = np.random.default_rng([seed, 1_000_003, k])
+        pairs.append((to_tensor(degrade_clip(images, rng, interval=12, prob=config.prob)), to_tensor(images)))
+    return pairs

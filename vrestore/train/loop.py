@@ -1,0 +1,261 @@
+"""The training loop: Charbonnier loss, AdamW, warm-up + cosine schedule, clipping, bf16, EMA, exact resume.
+
+Exactness: the data are a pure function of the sample index (see ``train.data``), the only other randomness
+is torch's generator (saved in every checkpoint), and the checkpoint carries model, EMA, optimiser,
+scheduler and step. On the same device and thread count a resumed run therefore equals an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from vrestore.errors import UsageError
+from vrestore.models.loaded import forward_clip, resolve_device
+from vrestore.models.registry import get_spec
+from vrestore.models.spec import ModelSpec
+from vrestore.train.checkpoint import FORMAT, load_checkpoint, save_atomic
+from vrestore.train.config import TrainConfig
+from vrestore.train.data import TrainSamples, find_clips, load_clip, validation_pairs
+from vrestore.weights.load import load_into, read_state_dict
+
+LAST = "last.pth"
+LOG = "log.jsonl"
+
+
+@dataclass
+class StepReport:
+    """What the loop tells its caller after each optimiser step (for progress bars)."""
+
+    step: int
+    total: int
+    loss: float
+    lr: float
+    steps_per_s: float
+
+
+@dataclass
+class TrainSummary:
+    """The outcome of one ``train`` call."""
+
+    output: str
+    step: int
+    total: int
+    finished: bool
+    last_loss: float | None
+    validation: dict[str, float] | None
+    seconds: float
+
+
+class Ema:
+    """Exponential moving average of a module's floating-point state (buffers are copied as they are)."""
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        """Blend the module's current state into the average."""
+        for name, value in module.state_dict().items():
+            mine = self.state[name]
+            if value.is_floating_point():
+                mine.lerp_(value.detach(), 1.0 - self.decay)
+            else:
+                mine.copy_(value)
+
+
+def charbonnier(output: torch.Tensor, target: torch.Tensor, eps: float) -> torch.Tensor:
+    """Mean of sqrt((x - y)^2 + eps^2), in float32."""
+    diff = output.float() - target.float()
+    return torch.sqrt(diff * diff + eps * eps).mean()
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """Learning-rate multiplier at ``step``: linear warm-up, then cosine from lr down to min_lr."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    span = max(1, config.steps - config.warmup_steps)
+    progress = min(1.0, (step - config.warmup_steps) / span)
+    floor = config.min_lr / config.lr
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def build_model(config: TrainConfig) -> tuple[ModelSpec, nn.Module]:
+    """The model of the recipe, freshly initialised from the run's seed or from ``init`` weights."""
+    spec = get_spec(config.model)
+    torch.manual_seed(config.seed)
+    module = spec.factory()
+    if config.init:
+        load_into(module, read_state_dict(config.resolve(config.init)), config.init)
+    return spec, module
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    stop_at: int | None = None,
+    time_limit_s: float | None = None,
+    on_step: Callable[[StepReport], None] | None = None,
+    on_validation: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainSummary:
+    """Train (or continue) the run of ``config`` until ``steps``, ``stop_at`` or the time limit.
+
+    A checkpoint is written every ``checkpoint_every`` steps and whenever the call ends, also on Ctrl-C.
+    """
+    started = time.perf_counter()
+    output = config.resolve(config.output)
+    last = output / LAST
+    if last.exists() and not resume:
+        raise UsageError(f"'{output}' already holds a training run; pass --resume to continue it or pick another "
+                         "output folder")
+    device = resolve_device(config.device)
+    spec, module = build_model(config)
+    module.to(device).train()
+    ema = Ema(module, config.ema_decay)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
+    step = 0
+    if resume and last.exists():
+        step = _restore(last, config, module, ema, optimizer, scheduler)
+    elif resume:
+        raise UsageError(f"--resume: no checkpoint '{last}' to continue from; start the run without --resume")
+    output.mkdir(parents=True, exist_ok=True)
+    end = min(config.steps, stop_at) if stop_at is not None else config.steps
+
+    clips = [load_clip(p, config.data.max_side) for p in find_clips([config.resolve(s) for s in config.data.train])]
+    samples = TrainSamples(clips, config.data, config.seed, config.steps * config.batch_size)
+    val_clips = [load_clip(p, config.data.max_side, config.data.val_frames)
+                 for p in find_clips([config.resolve(s) for s in config.data.val])] if config.data.val else []
+    val_pairs = validation_pairs(val_clips, config.data, config.seed)
+
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 and spec.supports_bfloat16
+                else contextlib.nullcontext())
+    last_loss: float | None = None
+    validation: dict[str, float] | None = None
+    tick, tick_step = time.perf_counter(), step
+    try:
+        for degraded, clean in _batches(samples, config, step, end):
+            degraded, clean = degraded.to(device), clean.to(device)
+            with autocast:
+                restored, _ = forward_clip(spec, module, degraded)
+                loss = charbonnier(restored, clean, config.charbonnier_eps)
+                aux = getattr(module, "aux_loss", None)
+                if isinstance(aux, torch.Tensor):
+                    loss = loss + aux.float()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            ema.update(module)
+            step += 1
+            last_loss = float(loss.detach())
+            if not math.isfinite(last_loss):
+                raise UsageError(f"the training loss became {last_loss} at step {step}; lower lr or enable grad_clip")
+            if step % config.log_every == 0 or step == end:
+                now = time.perf_counter()
+                rate = (step - tick_step) / max(now - tick, 1e-9)
+                tick, tick_step = now, step
+                lr = scheduler.get_last_lr()[0]
+                _log(output, {"step": step, "loss": last_loss, "lr": lr, "steps_per_s": rate})
+                if on_step is not None:
+                    on_step(StepReport(step, config.steps, last_loss, lr, rate))
+            if val_pairs and (step % config.val_every == 0 or step == config.steps):
+                validation = validate(spec, module, ema, val_pairs, device)
+                _log(output, {"step": step, **{f"val_{k}": v for k, v in validation.items()}})
+                if on_validation is not None:
+                    on_validation(step, validation)
+            if step % config.checkpoint_every == 0:
+                _save(last, config, step, module, ema, optimizer, scheduler)
+            if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+                break
+    finally:
+        # Also on Ctrl-C: the steps done so far are kept, and --resume continues from them.
+        if step > 0:
+            _save(last, config, step, module, ema, optimizer, scheduler)
+    return TrainSummary(str(output), step, config.steps, step >= config.steps, last_loss, validation,
+                        time.perf_counter() - started)
+
+
+def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Batches for steps ``step .. end-1``: sample indices run on from ``step * batch_size``."""
+    if step >= end:
+        return iter(())
+    indices = range(step * config.batch_size, end * config.batch_size)
+    loader = DataLoader(samples, batch_size=config.batch_size, sampler=indices, num_workers=config.data.workers,
+                        persistent_workers=False, drop_last=False)
+    return iter(loader)
+
+
+@torch.no_grad()
+def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[torch.Tensor, torch.Tensor]],
+             device: torch.device) -> dict[str, float]:
+    """Mean PSNR/SSIM (RGB, 8-bit, BasicSR conventions) of the EMA weights on the validation clips."""
+    from vrestore.metrics.psnr import psnr
+    from vrestore.metrics.ssim import ssim
+
+    model = copy.deepcopy(module).eval()
+    model.load_state_dict(ema.state)
+    psnrs, ssims = [], []
+    for degraded, clean in pairs:
+        restored, _ = forward_clip(spec, model, degraded.unsqueeze(0).to(device))
+        out = (restored[0].float().clamp(0, 1) * 255).round().cpu()
+        ref = (clean * 255).round()
+        psnrs.append(float(psnr(out, ref, 255.0).clamp(max=100).mean()))
+        ssims.append(float(ssim(out.to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
+    return {"psnr": sum(psnrs) / len(psnrs), "ssim": sum(ssims) / len(ssims)}
+
+
+def _save(path: Path, config: TrainConfig, step: int, module: nn.Module, ema: Ema,
+          optimizer: torch.optim.Optimizer, scheduler: Any) -> None:
+    state = {
+        "format": FORMAT,
+        "step": step,
+        "config": config.to_dict(),
+        "model": module.state_dict(),
+        "ema": ema.state,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+    save_atomic(state, path)
+
+
+def _restore(path: Path, config: TrainConfig, module: nn.Module, ema: Ema, optimizer: torch.optim.Optimizer,
+             scheduler: Any) -> int:
+    data = load_checkpoint(path)
+    saved = data["config"]
+    changed = sorted(k for k in ("model", "batch_size", "steps", "lr", "seed")
+                     if saved.get(k) != config.to_dict().get(k))
+    if changed:
+        raise UsageError(f"cannot resume '{path}': the recipe changed {', '.join(changed)} since the run started; "
+                         "restore the recipe or start a new output folder")
+    module.load_state_dict(data["model"])
+    ema.state = {k: v.to(ema.state[k].device) for k, v in data["ema"].items()}
+    optimizer.load_state_dict(data["optimizer"])
+    scheduler.load_state_dict(data["scheduler"])
+    torch.set_rng_state(data["torch_rng"])
+    if data["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(data["cuda_rng"])
+    return int(data["step"])
+
+
+def _log(output: Path, record: dict[str, Any]) -> None:
+    with open(output / LOG, "a", encoding="utf-8") as log:
+        log.write(json.dumps({"time": round(time.time(), 3), **record}) + "\n")
