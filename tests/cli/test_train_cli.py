@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -61,3 +62,21 @@ def test_export_of_a_foreign_file_is_refused(run_cli, tmp_path):
     result = run_cli("train", "export", foreign, "-o", tmp_path / "w.pth")
     assert result.code == 2 and "not a readable vrestore training checkpoint" in result.stderr
     assert not (tmp_path / "w.pth").exists()
+
+
+def test_torchrun_with_two_processes_on_the_cpu(recipe, tmp_path):
+    """DistributedDataParallel over gloo: rank 0 alone logs, checkpoints and reports."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists():
+        pytest.skip("torchrun is not installed next to this Python")
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    result = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "vrestore", "train", str(recipe),
+                             "--json", "-o", str(tmp_path / "ddp")], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(reports) == 1 and reports[0]["finished"] and reports[0]["step"] == 4
+    log = [json.loads(line) for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]

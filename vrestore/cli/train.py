@@ -76,6 +76,8 @@ def run(
                         on_validation=(lambda step, scores: _console.stderr.print(
                             f"step {step}: validation PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f}"))
                         if show else None)
+    if summary.rank > 0:
+        return  # under torchrun only rank 0 reports
     if json_out:
         print(json.dumps(summary.__dict__))
     elif not quiet:

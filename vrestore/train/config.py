@@ -64,7 +64,7 @@ class TrainConfig:
 
     def resolve(self, path: str) -> Path:
         """``path`` relative to the recipe file's folder (absolute paths unchanged)."""
-        base = Path(self.source).parent if self.source else Path.cwd()
+        base = Path(self.source).resolve().parent if self.source else Path.cwd()
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else base / candidate
 

@@ -11,6 +11,7 @@ import contextlib
 import copy
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class TrainSummary:
     last_loss: float | None
     validation: dict[str, float] | None
     seconds: float
+    rank: int = 0
 
 
 class Ema:
@@ -92,6 +94,32 @@ def lr_factor(step: int, config: TrainConfig) -> float:
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+@dataclass(frozen=True)
+class World:
+    """This process's place in a torchrun job (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        """The process that validates, logs and writes checkpoints."""
+        return self.rank == 0
+
+
+def join_world(device: torch.device) -> World:
+    """Join the torchrun process group when launched by torchrun (WORLD_SIZE > 1); NCCL on CUDA, else gloo."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return World()
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
 def build_model(config: TrainConfig) -> tuple[ModelSpec, nn.Module]:
     """The model of the recipe, freshly initialised from the run's seed or from ``init`` weights."""
     spec = get_spec(config.model)
@@ -122,8 +150,20 @@ def train(
         raise UsageError(f"'{output}' already holds a training run; pass --resume to continue it or pick another "
                          "output folder")
     device = resolve_device(config.device)
+    world = join_world(device)
+    if world.size > 1 and device.type == "cuda":
+        device = torch.device("cuda", world.local_rank)
+        torch.cuda.set_device(device)
     spec, module = build_model(config)
     module.to(device).train()
+    network: nn.Module = module
+    if world.size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # Networks that route sparsely (mixture-of-experts) say so with ``routes_sparsely = True``: their
+        # unselected experts get no gradient in a step, which DDP must be told about.
+        network = DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
+                                          find_unused_parameters=bool(getattr(module, "routes_sparsely", False)))
     ema = Ema(module, config.ema_decay)
     trainable = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
@@ -133,14 +173,18 @@ def train(
         step = _restore(last, config, module, ema, optimizer, scheduler)
     elif resume:
         raise UsageError(f"--resume: no checkpoint '{last}' to continue from; start the run without --resume")
-    output.mkdir(parents=True, exist_ok=True)
+    if world.rank > 0:
+        # Rank 0's generator is the one saved; the others are re-derived from (seed, rank, step).
+        torch.manual_seed(hash((config.seed, world.rank, step)) % 2**63)
+    if world.main:
+        output.mkdir(parents=True, exist_ok=True)
     end = min(config.steps, stop_at) if stop_at is not None else config.steps
 
     clips = [load_clip(p, config.data.max_side) for p in find_clips([config.resolve(s) for s in config.data.train])]
-    samples = TrainSamples(clips, config.data, config.seed, config.steps * config.batch_size)
+    samples = TrainSamples(clips, config.data, config.seed, config.steps * config.batch_size * world.size)
     val_clips = [load_clip(p, config.data.max_side, config.data.val_frames)
                  for p in find_clips([config.resolve(s) for s in config.data.val])] if config.data.val else []
-    val_pairs = validation_pairs(val_clips, config.data, config.seed)
+    val_pairs = validation_pairs(val_clips, config.data, config.seed) if world.main else []
 
     autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 and spec.supports_bfloat16
                 else contextlib.nullcontext())
@@ -148,10 +192,10 @@ def train(
     validation: dict[str, float] | None = None
     tick, tick_step = time.perf_counter(), step
     try:
-        for degraded, clean in _batches(samples, config, step, end):
+        for degraded, clean in _batches(samples, config, step, end, world):
             degraded, clean = degraded.to(device), clean.to(device)
             with autocast:
-                restored, _ = forward_clip(spec, module, degraded)
+                restored, _ = forward_clip(spec, network, degraded)
                 loss = charbonnier(restored, clean, config.charbonnier_eps)
                 aux = getattr(module, "aux_loss", None)
                 if isinstance(aux, torch.Tensor):
@@ -167,7 +211,7 @@ def train(
             last_loss = float(loss.detach())
             if not math.isfinite(last_loss):
                 raise UsageError(f"the training loss became {last_loss} at step {step}; lower lr or enable grad_clip")
-            if step % config.log_every == 0 or step == end:
+            if world.main and (step % config.log_every == 0 or step == end):
                 now = time.perf_counter()
                 rate = (step - tick_step) / max(now - tick, 1e-9)
                 tick, tick_step = now, step
@@ -180,23 +224,29 @@ def train(
                 _log(output, {"step": step, **{f"val_{k}": v for k, v in validation.items()}})
                 if on_validation is not None:
                     on_validation(step, validation)
-            if step % config.checkpoint_every == 0:
+            if world.main and step % config.checkpoint_every == 0:
                 _save(last, config, step, module, ema, optimizer, scheduler)
-            if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+            if time_limit_s is not None and _agreed(time.perf_counter() - started > time_limit_s, world, device):
                 break
     finally:
         # Also on Ctrl-C: the steps done so far are kept, and --resume continues from them.
-        if step > 0:
+        if step > 0 and world.main:
             _save(last, config, step, module, ema, optimizer, scheduler)
     return TrainSummary(str(output), step, config.steps, step >= config.steps, last_loss, validation,
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, world.rank)
 
 
-def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int) -> Iterator[tuple[torch.Tensor, ...]]:
-    """Batches for steps ``step .. end-1``: sample indices run on from ``step * batch_size``."""
+def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int,
+             world: World) -> Iterator[tuple[torch.Tensor, ...]]:
+    """This process's batches for steps ``step .. end-1``.
+
+    Step ``s`` uses the global sample indices ``[s*B*W, (s+1)*B*W)`` (B = batch_size per process, W = world
+    size); rank ``r`` takes the r-th block of B of them.
+    """
     if step >= end:
         return iter(())
-    indices = range(step * config.batch_size, end * config.batch_size)
+    b, w = config.batch_size, world.size
+    indices = [s * b * w + world.rank * b + i for s in range(step, end) for i in range(b)]
     loader = DataLoader(samples, batch_size=config.batch_size, sampler=indices, num_workers=config.data.workers,
                         persistent_workers=False, drop_last=False)
     return iter(loader)
@@ -219,6 +269,17 @@ def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[tor
         psnrs.append(float(psnr(out, ref, 255.0).clamp(max=100).mean()))
         ssims.append(float(ssim(out.to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
     return {"psnr": sum(psnrs) / len(psnrs), "ssim": sum(ssims) / len(ssims)}
+
+
+def _agreed(flag: bool, world: World, device: torch.device) -> bool:
+    """True on every process when it is true on any (so all ranks stop at the same step)."""
+    if world.size == 1:
+        return flag
+    import torch.distributed as dist
+
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def _save(path: Path, config: TrainConfig, step: int, module: nn.Module, ema: Ema,
