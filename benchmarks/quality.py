@@ -1,0 +1,149 @@
+"""Restoration quality on the held-out test clips: degraded input, classical baselines and a model (run by hand).
+
+Usage:  python benchmarks/quality.py [--model pgdenet] [--weights FILE] [--data ../shared/data/test/davis]
+        [--interval 12] [--seed 0] [--device auto]
+
+For every clip (frame folder) of --data it runs, as a user would,
+
+    vrestore synth CLIP work/<clip>_lq.mkv --protocol tud --interval 12 --seed 0
+    vrestore restore work/<clip>_lq.mkv work/<clip>_restored.mkv --model MODEL --codec ffv1
+
+and scores (RGB PSNR and SSIM, 8-bit, BasicSR conventions, no border crop) against the clean frames:
+the degraded input, three classical filters with their parameter tuned for the best mean PSNR over all
+clips (OpenCV fastNlMeansDenoisingColored h, median filter size, Gaussian blur sigma), and the model.
+Writes benchmarks/results/quality-<date>.md (and quality.md, the latest) with the exact commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from vrestore.io.frames import find_frame_files, read_image
+from vrestore.io.reader import open_reader
+from vrestore.metrics.psnr import psnr
+from vrestore.metrics.ssim import ssim
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
+
+Filter = Callable[[np.ndarray, float], np.ndarray]
+BASELINES: dict[str, tuple[Filter, tuple[float, ...], str]] = {
+    "NLM (OpenCV)": (lambda im, h: cv2.fastNlMeansDenoisingColored(im, None, h, h, 7, 21),
+                     (3, 5, 7, 10, 14, 20), "h"),
+    "median": (lambda im, k: cv2.medianBlur(im, int(k)), (3, 5, 7), "size"),
+    "Gaussian blur": (lambda im, s: cv2.GaussianBlur(im, (0, 0), s), (0.5, 0.8, 1.2, 1.8, 2.5), "sigma"),
+}
+
+
+def run(command: list[str], log: list[str]) -> None:
+    """Run a vrestore command, recording it; stop the benchmark when it fails."""
+    log.append(shlex.join(command))
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"command failed ({result.returncode}): {shlex.join(command)}\n{result.stderr}")
+
+
+def frames_of(source: Path) -> list[np.ndarray]:
+    """All frames of a video or frame folder as uint8 RGB arrays."""
+    files = find_frame_files(source) if source.is_dir() else None
+    if files is not None:
+        return [read_image(f) for f in files]
+    return [frame.image for frame in open_reader(source)]
+
+
+def score(images: list[np.ndarray], clean: list[np.ndarray]) -> tuple[float, float]:
+    """Mean PSNR and SSIM (RGB, 8-bit) over the frames."""
+    a = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
+    b = torch.from_numpy(np.stack(clean)).permute(0, 3, 1, 2)
+    return float(psnr(a, b, 255.0).clamp(max=100).mean()), float(ssim(a, b, 255.0).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="pgdenet")
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--interval", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--work", type=Path, help="keep intermediate videos here (default: a temporary folder)")
+    args = parser.parse_args()
+
+    clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())
+    commands: list[str] = []
+    work = args.work or Path(tempfile.mkdtemp(prefix="vrestore-quality-"))
+    work.mkdir(parents=True, exist_ok=True)
+    vrestore = [sys.executable, "-m", "vrestore"]
+    rows: dict[str, dict[str, tuple[float, float]]] = {}
+    degraded_frames, clean_frames = {}, {}
+    for clip in clips:
+        lq, out = work / f"{clip.name}_lq.mkv", work / f"{clip.name}_restored.mkv"
+        run([*vrestore, "synth", str(clip), str(lq), "--protocol", "tud", "--interval", str(args.interval),
+             "--seed", str(args.seed), "--overwrite", "--quiet"], commands)
+        restore = [*vrestore, "restore", str(lq), str(out), "--model", args.model, "--codec", "ffv1",
+                   "--device", args.device, "--overwrite", "--quiet"]
+        if args.weights:
+            restore += ["--weights", str(args.weights)]
+        run(restore, commands)
+        clean_frames[clip.name] = frames_of(clip)
+        degraded_frames[clip.name] = frames_of(lq)
+        rows[clip.name] = {"degraded": score(degraded_frames[clip.name], clean_frames[clip.name]),
+                           "ours": score(frames_of(out), clean_frames[clip.name])}
+
+    chosen: dict[str, str] = {}
+    for name, (apply, values, label) in BASELINES.items():
+        best = None
+        for value in values:
+            scores = {c: score([apply(im, value) for im in degraded_frames[c]], clean_frames[c]) for c in rows}
+            mean = float(np.mean([s[0] for s in scores.values()]))
+            if best is None or mean > best[0]:
+                best = (mean, value, scores)
+        assert best is not None
+        chosen[name] = f"{label}={best[1]}"
+        for c, s in best[2].items():
+            rows[c][name] = s
+
+    columns = ["degraded", *BASELINES, "ours"]
+    gpu = torch.cuda.is_available() and args.device != "cpu"
+    device = torch.cuda.get_device_name(0) if gpu else "CPU"
+    tuned = ", ".join(f"{k} {v}" for k, v in chosen.items())
+    lines = [f"# Restoration quality on {args.data.name} test clips, TUD-T{args.interval} seed {args.seed} "
+             f"({dt.date.today().isoformat()})", "",
+             f"- model: `{args.model}`" + (f" with `--weights {args.weights}`" if args.weights else ""),
+             f"- command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+             f"- device: {device}"
+             f" ({os.cpu_count()} cores), {platform.platform()}; python {platform.python_version()}, "
+             f"torch {torch.__version__}",
+             "- metrics: RGB PSNR (dB) / SSIM, 8-bit, BasicSR conventions, no border crop, mean over frames",
+             f"- baselines tuned for the best mean PSNR over all clips: {tuned}",
+             "", "| clip | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for c, scores in rows.items():
+        lines.append(f"| {c} | " + " | ".join(f"{scores[k][0]:.2f} / {scores[k][1]:.4f}" for k in columns) + " |")
+    means = {k: (np.mean([rows[c][k][0] for c in rows]), np.mean([rows[c][k][1] for c in rows])) for k in columns}
+    lines.append("| **mean** | " + " | ".join(f"**{means[k][0]:.2f} / {means[k][1]:.4f}**" for k in columns) + " |")
+    best_baseline = max(BASELINES, key=lambda k: means[k][0])
+    lines += ["", f"Gain of the model over the degraded input: {means['ours'][0] - means['degraded'][0]:+.2f} dB; "
+              f"over the best baseline ({best_baseline}): {means['ours'][0] - means[best_baseline][0]:+.2f} dB.",
+              "", "Commands run per clip:", "", "```", *commands, "```", ""]
+    text = "\n".join(lines)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"quality-{dt.date.today().isoformat()}.md").write_text(text, encoding="utf-8")
+    (RESULTS / "quality.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
