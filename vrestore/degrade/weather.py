@@ -14,6 +14,7 @@ near at the bottom, with a smooth random variation from ``seed``), since frames 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -61,55 +62,61 @@ def _line_kernel(length: float, angle_deg: float) -> np.ndarray:
     return k
 
 
-def rain(x: torch.Tensor, strength: float, seed: int, angle: float, length: float, t: int = 0) -> torch.Tensor:
-    """Rain streaks of about ``length`` (fraction of the frame height) at ``angle`` degrees, at frame ``t``."""
+def _falling(x: torch.Tensor, strength: float, seed: int, t: int,
+             layer: Callable[[int, int, np.random.Generator, int], np.ndarray]) -> torch.Tensor:
+    """Screen a particle layer over every frame; ``layer(h, w, rng, step)`` draws it for frame ``t + offset``.
+
+    Every frame re-seeds the same generator, so particles keep their identity from frame to frame and only
+    their positions move with ``step``.
+    """
     if strength <= 0:
         return x.clone()
     out = []
     for offset, frame in enumerate(_frames(x)):
         h, w = frame.shape[-2:]
-        rng = np.random.default_rng(seed)
+        out.append(_screen(frame, layer(h, w, np.random.default_rng(seed), t + offset)))
+    return _restack(x, out)
+
+
+def rain(x: torch.Tensor, strength: float, seed: int, angle: float, length: float, t: int = 0) -> torch.Tensor:
+    """Rain streaks of about ``length`` (fraction of the frame height) at ``angle`` degrees, at frame ``t``."""
+
+    def layer(h: int, w: int, rng: np.random.Generator, step: int) -> np.ndarray:
         n = max(1, int(h * w * _RAIN_DENSITY))
         y0, x0, keep_u, bright = rng.random(n) * h, rng.random(n) * w, rng.random(n), rng.uniform(0.5, 1.0, n)
         keep = keep_u < strength
-        step = t + offset
         fall = 0.37 * h  # pixels per frame
         ys = y0 + step * fall
         xs = x0 + step * fall * math.tan(math.radians(angle))
         canvas = _splat(h, w, ys[keep], xs[keep], bright[keep])
         streaks = cv2.filter2D(canvas, -1, _line_kernel(max(2.0, length * h), angle), borderType=cv2.BORDER_CONSTANT)
         streaks = cv2.GaussianBlur(np.clip(streaks, 0, 1), (3, 3), 0.6)
-        layer = streaks * (0.3 + 0.5 * strength) + 0.08 * strength  # streaks plus a faint veil
-        out.append(_screen(frame, layer))
-    return _restack(x, out)
+        return streaks * (0.3 + 0.5 * strength) + 0.08 * strength  # streaks plus a faint veil
+
+    return _falling(x, strength, seed, t, layer)
 
 
 def snow(x: torch.Tensor, strength: float, seed: int, angle: float, t: int = 0) -> torch.Tensor:
     """Snow: small and large soft flakes drifting down at ``angle`` degrees, at frame ``t``."""
-    if strength <= 0:
-        return x.clone()
-    out = []
-    for offset, frame in enumerate(_frames(x)):
-        h, w = frame.shape[-2:]
-        rng = np.random.default_rng(seed)
+
+    def layer(h: int, w: int, rng: np.random.Generator, step: int) -> np.ndarray:
         n = max(1, int(h * w * _SNOW_DENSITY))
         y0, x0, keep_u = rng.random(n) * h, rng.random(n) * w, rng.random(n)
         large = rng.random(n) < 0.25
         speed = rng.uniform(0.004, 0.012, n) * h * np.where(large, 1.5, 1.0)
         phase = rng.random(n) * 2 * math.pi
         keep = keep_u < strength
-        step = t + offset
         ys = y0 + step * speed
         xs = x0 + step * speed * math.tan(math.radians(angle)) + 1.5 * np.sin(phase + 0.2 * step)
-        layer = np.zeros((h, w), np.float32)
+        flakes = np.zeros((h, w), np.float32)
         for sel, sigma in ((keep & ~large, 0.7), (keep & large, 1.6)):
             canvas = _splat(h, w, ys[sel], xs[sel], np.ones(int(sel.sum())))
             size = 2 * int(math.ceil(3 * sigma)) + 1
             blurred = cv2.GaussianBlur(canvas, (size, size), sigma, borderType=cv2.BORDER_CONSTANT)
-            layer = np.maximum(layer, np.clip(blurred * (2 * math.pi * sigma**2), 0, 1))
-        layer = layer * (0.5 + 0.5 * strength) + 0.12 * strength
-        out.append(_screen(frame, layer))
-    return _restack(x, out)
+            flakes = np.maximum(flakes, np.clip(blurred * (2 * math.pi * sigma**2), 0, 1))
+        return flakes * (0.5 + 0.5 * strength) + 0.12 * strength
+
+    return _falling(x, strength, seed, t, layer)
 
 
 def depth_proxy(h: int, w: int, seed: int) -> np.ndarray:
