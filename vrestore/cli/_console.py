@@ -44,10 +44,10 @@ def show_warnings(enabled: bool) -> None:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     for handler in list(logger.handlers):
-        if isinstance(handler, _StderrWarnings):
+        if isinstance(handler, (_StderrWarnings, logging.NullHandler)):
             logger.removeHandler(handler)
-    if enabled:
-        logger.addHandler(_StderrWarnings(level=logging.WARNING))
+    # Without any handler Python's "last resort" would still print warnings on stderr.
+    logger.addHandler(_StderrWarnings(level=logging.WARNING) if enabled else logging.NullHandler())
 
 
 @contextmanager

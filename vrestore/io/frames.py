@@ -151,6 +151,28 @@ def iter_frame_files(info: VideoInfo, files: Sequence[Path]) -> Iterator[Frame]:
         yield Frame(image=image, pts=index, time_base=time_base, index=index, is_key=True, duration=1)
 
 
+def write_image(path: Path, image: np.ndarray, *, overwrite: bool = False) -> None:
+    """Write one RGB image (PNG/JPEG/TIFF/BMP by suffix) via a temporary name and an atomic rename."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"output '{path}' already exists; pass --overwrite or choose another path")
+    if not path.parent.is_dir():
+        raise OutputError(f"output folder '{path.parent}' does not exist; create it first")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise OutputError(f"output '{path}' is not an image file name; use .png")
+    ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OutputError(f"could not encode '{path}' as {path.suffix} (16-bit needs .png or .tif)")
+    temp = path.with_name(f".{path.name}.part")
+    try:
+        temp.write_bytes(encoded.tobytes())
+        os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write '{path}' ({exc.strerror}); check free space and permissions") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 class PngFolderWriter:
     """Write frames as ``%08d.png`` (by frame index) into ``<destination>.part/``, renamed on close.
 
