@@ -133,3 +133,19 @@ def test_unwritable_csv_exits_4(run_cli, make_clip, tmp_path):
     clip = make_clip("a.mkv", count=1, **LOSSLESS_RGB)
     result = run_cli("eval", clip, clip, "--csv", tmp_path / "missing" / "scores.csv")
     assert result.code == 4 and "--csv" in result.stderr
+
+
+def test_plot_draws_one_curve_per_pair(run_cli, make_clip, gradients, tmp_path):
+    from vrestore.compare.plot import PALETTE
+    from vrestore.io.frames import read_image
+
+    clean = gradients(5, 48, 32)
+    noisy = [np.clip(im.astype(int) + np.random.default_rng(i).integers(-9, 9, im.shape), 0, 255).astype(np.uint8)
+             for i, im in enumerate(clean)]
+    ref, out = lossless(make_clip, "ref.mkv", clean), lossless(make_clip, "noisy.mkv", noisy)
+    plot = tmp_path / "psnr.png"
+    result = run_cli("eval", out, ref, "--plot", plot, "--quiet")
+    assert result.code == 0, result.stderr
+    image = read_image(plot)
+    assert image.shape == (480, 960, 3)
+    assert (image == np.array(PALETTE[0], np.uint8)).all(axis=-1).sum() > 100  # the curve's colour

@@ -58,6 +58,9 @@ def eval_cmd(
         typer.Option("--device", "-d", help="cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N."),
     ] = "cpu",
     batch: Annotated[int, typer.Option("--batch", min=1, help="Frames scored per batch.")] = 8,
+    plot: Annotated[
+        Optional[Path], typer.Option("--plot", help="Draw per-frame PSNR curves into this PNG.", show_default=False)
+    ] = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -90,10 +93,22 @@ def eval_cmd(
             scores.append(evaluate_pair(restored_path, reference_path, options, progress=progress))
     if csv_path is not None:
         _write_csv(csv_path, scores)
+    if plot is not None:
+        _write_plot(plot, scores, options)
     if json_out:
         print(json.dumps(report(scores, options, time.monotonic() - started)))
     elif not quiet:
         _print_table(scores, options, per_frame)
+
+
+def _write_plot(path: Path, scores: list[VideoScore], options: EvalOptions) -> None:
+    """Per-frame PSNR of every scored pair in one chart (identical frames leave gaps)."""
+    from vrestore.compare.plot import plot_curves
+    from vrestore.io.frames import write_image
+
+    space = "Y" if options.y_channel else "RGB"
+    curves = [(_short(s.restored), s.frames, s.psnr) for s in scores]
+    write_image(path, plot_curves(curves, title=f"PSNR per frame ({space})", y_label="dB"), overwrite=True)
 
 
 def _device(name: str) -> str:
