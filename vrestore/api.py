@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vrestore.errors import InputError, UsageError, WeightsError
 from vrestore.io.info import VideoInfo
@@ -75,13 +76,15 @@ def load_model(
     dtype: str = "fp32",
     cache_dir: Path | None = None,
     download_progress: Callable | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> LoadedModel:
     """Resolve ``model_id``, load and verify its weights, and place it on ``device``.
 
     Runs before any decoding so that a wrong id, a missing checkpoint or a bad device fails at once.
     ``weights`` is a local checkpoint that replaces the registered one; otherwise the registered checkpoint
     comes from the store in ``cache_dir`` (downloaded on first use; ``download_progress`` receives
-    ``vrestore.weights.download.DownloadProgress`` reports).
+    ``vrestore.weights.download.DownloadProgress`` reports). ``inputs`` sets the model's extra inputs
+    (e.g. ``{"sigma": 15}``) over the spec's defaults.
     """
     if not is_registered(model_id) and model_id.split(".", 1)[0] == DEFAULT_MODEL:
         raise WeightsError(
@@ -89,20 +92,30 @@ def load_model(
             "pass --model tiny.test (or another id from 'vrestore models list')"
         )
     spec = get_spec(model_id)
+    extra = spec.resolve_extra(inputs)
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, spec, torch_device)
-    module = build(spec)
     from vrestore.weights.load import load_into, read_state_dict
 
     if weights is not None:
-        load_into(module, read_state_dict(Path(weights)), str(weights))
+        state = read_state_dict(Path(weights), prefer=spec.state_key)
+        module = spec.build_for_checkpoint(state) if spec.build_for_checkpoint is not None else build(spec)
+        load_into(module, state, str(weights))
     elif spec.weights is not None:
         from vrestore.weights.store import Store
 
+        module = build(spec)
         store = Store(cache_dir)
         path = store.fetch(spec.weights, progress=download_progress, label=spec.id)
         load_into(module, read_state_dict(path, store.entry(spec.weights).state_key), f"{spec.id} ({path})")
-    return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype)
+    elif spec.requires_weights:
+        raise WeightsError(
+            f"model {spec.id} has no downloadable checkpoint; pass one with --weights FILE "
+            f"(see 'vrestore models inspect {spec.id}')"
+        )
+    else:
+        module = build(spec)
+    return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype, extra=extra)
 
 
 def default_output_path(source: Path, info: VideoInfo | None = None) -> Path:
@@ -144,7 +157,8 @@ def restore_video(
     check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
                  size=(info.width * scale, info.height * scale))
     loaded = model or load_model(
-        options.model, weights=options.weights, device=options.device, dtype=options.dtype, cache_dir=options.cache_dir
+        options.model, weights=options.weights, device=options.device, dtype=options.dtype,
+        cache_dir=options.cache_dir, inputs=options.model_inputs,
     )
     _check_size(info, loaded)
     # Bad --tile/--clip values fail here, before the output is opened.

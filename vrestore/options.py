@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,4 @@ class RestoreOptions:
     overwrite: bool = False
     queue_size: int = 8
     cache_dir: Path | None = None
+    model_inputs: dict[str, Any] = field(default_factory=dict)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
+import torch
 from torch import nn
+
+from vrestore.errors import UsageError
 
 
 class Temporal(Enum):
@@ -33,6 +37,12 @@ class ModelSpec:
     ``temporal_radius`` is how many neighbouring frames on each side influence an output frame
     within a clip (the engine overlaps windows by at least twice that when it can). ``stateful`` CLIP
     models carry a recurrent state from one window to the next instead of overlapping.
+
+    Checkpoint handling: ``requires_weights`` means the spec has no registered checkpoint and its initial
+    weights restore nothing, so a run needs ``--weights`` (a WeightsError otherwise). ``state_key`` is the
+    container entry preferred in a user's checkpoint (e.g. BasicSR's "params"). ``build_for_checkpoint``,
+    when set, builds the module to fit a given state dict (e.g. infers the width) instead of ``factory``.
+    ``extra_defaults`` gives default values for ``extra_inputs`` (e.g. a noise level).
     """
 
     id: str
@@ -53,6 +63,20 @@ class ModelSpec:
     supports_half: bool = False
     supports_bfloat16: bool = False
     default_tile: int | None = None
+    default_tile_overlap: int | None = None
+    requires_weights: bool = False
+    state_key: str | None = None
+    build_for_checkpoint: Callable[[Mapping[str, torch.Tensor]], nn.Module] | None = None
+    extra_defaults: tuple[tuple[str, Any], ...] = ()
+
+    def resolve_extra(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The extra inputs for a run: ``extra_defaults`` overridden by ``given`` (unknown names refused)."""
+        values = dict(self.extra_defaults)
+        for name, value in (given or {}).items():
+            if name not in self.extra_inputs:
+                raise UsageError(f"model {self.id} takes no input '{name}'; see 'vrestore models inspect {self.id}'")
+            values[name] = value
+        return values
 
     @property
     def arch(self) -> str:

@@ -15,10 +15,11 @@ _CONTAINER_KEYS = ("params_ema", "params", "state_dict", "model", "generator", "
 _PREFIXES = ("module.", "generator.", "net.", "model.")
 
 
-def read_state_dict(path: Path, key: str | None = None) -> dict[str, torch.Tensor]:
+def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = None) -> dict[str, torch.Tensor]:
     """Load ``path`` with ``weights_only=True`` and return a flat ``name -> tensor`` dict.
 
-    ``key`` picks a container entry (e.g. "params"); otherwise the first known container key is used.
+    ``key`` picks a container entry (e.g. "params") that must exist; otherwise ``prefer`` is used when the
+    file has it, else the first known container key.
     Wrapper prefixes such as ``module.`` are stripped when every tensor name carries them.
     """
     path = Path(path)
@@ -29,6 +30,8 @@ def read_state_dict(path: Path, key: str | None = None) -> dict[str, torch.Tenso
     except Exception as exc:  # torch.load raises many types for foreign or malicious files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WeightsError(f"checkpoint '{path}' cannot be read safely ({first_line}); is it a PyTorch file?") from exc
+    if key is None and prefer is not None and isinstance(obj, Mapping) and isinstance(obj.get(prefer), Mapping):
+        key = prefer
     state = _unwrap(obj, key, path)
     return _strip_prefixes(state)
 
