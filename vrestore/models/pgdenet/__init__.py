@@ -30,6 +30,15 @@ _COMMON = dict(
 )
 
 
+# The configuration we train and ship: small enough for a laptop CPU and for < 8 MB of fp16 weights.
+TUD_CONFIG = dict(mid_channels=32, num_blocks=3, prompt_size=16, align_prompt_size=16, deform_groups=8)
+
+
+def tud_net() -> PGDENet:
+    """The shipped configuration (3.25 M parameters), freshly initialised."""
+    return PGDENet(**TUD_CONFIG)
+
+
 def _seeded_test_net() -> PGDENet:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(TEST_SEED)
@@ -44,6 +53,16 @@ OFFICIAL = register(ModelSpec(
     state_key="params",
     min_size=256,
     default_tile=512,
+    **_COMMON,
+))
+
+TUD = register(ModelSpec(
+    id="pgdenet.tud",
+    factory=tud_net,
+    description="PGDENet, small configuration trained by vrestore on TUD degradations",
+    requires_weights=True,
+    min_size=256,
+    default_tile=720,
     **_COMMON,
 ))
 
