@@ -46,6 +46,7 @@ class RestoreResult:
     width: int
     height: int
     warnings: list[str] = field(default_factory=list)
+    profile: dict[str, float] | None = None
 
     @property
     def fps(self) -> float:
@@ -65,6 +66,7 @@ class RestoreResult:
             "width": self.width,
             "height": self.height,
             "warnings": list(self.warnings),
+            **({"profile": dict(self.profile)} if self.profile is not None else {}),
         }
 
 
@@ -143,6 +145,7 @@ def restore_video(
     """
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
+    from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.runner import restore_frames
     from vrestore.engine.tiling import Tiler
     from vrestore.io.probe import probe
@@ -165,9 +168,11 @@ def restore_video(
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
 
+    profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
     log.addHandler(collector)
     started = time.perf_counter()
+    profile.restart()
     try:
         with open_reader(source) as reader:
             out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
@@ -180,10 +185,11 @@ def restore_video(
 
                 written = run_pipeline(
                     reader,
-                    lambda frames: restore_frames(frames, loaded, options.tile, options.clip),
+                    lambda frames: restore_frames(frames, loaded, options.tile, options.clip, profile=profile),
                     writer.write,
                     queue_size=options.queue_size,
                     on_frame=on_frame,
+                    profile=profile,
                 )
                 if written == 0:
                     raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
@@ -191,6 +197,7 @@ def restore_video(
     finally:
         log.removeHandler(collector)
     seconds = time.perf_counter() - started
+    profile.finish()
     return RestoreResult(
         input=str(source),
         output=str(dst),
@@ -201,6 +208,7 @@ def restore_video(
         width=info.width * loaded.scale,
         height=info.height * loaded.scale,
         warnings=collector.messages,
+        profile=profile.report() if options.profile else None,
     )
 
 
