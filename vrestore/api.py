@@ -143,6 +143,7 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     """
+    from vrestore.engine.accel import accelerate
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
@@ -164,6 +165,7 @@ def restore_video(
         cache_dir=options.cache_dir, inputs=options.model_inputs,
     )
     _check_size(info, loaded)
+    accelerate(loaded, compile=options.compile)
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)

@@ -50,3 +50,4 @@ class RestoreOptions:
     cache_dir: Path | None = None
     model_inputs: dict[str, Any] = field(default_factory=dict)
     profile: bool = False
+    compile: bool = False

@@ -48,3 +48,7 @@ ProfileOpt = Annotated[
     bool,
     typer.Option("--profile", help="Report seconds per stage (decode, upload, model, download, encode, idle)."),
 ]
+CompileOpt = Annotated[
+    bool,
+    typer.Option("--compile", help="Compile the model with torch.compile (slow start; eager on failure)."),
+]

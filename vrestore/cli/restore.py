@@ -15,6 +15,7 @@ from vrestore.cli._options import (
     ClipOpt,
     ClipOverlapOpt,
     CodecOpt,
+    CompileOpt,
     CrfOpt,
     DeviceOpt,
     DtypeOpt,
@@ -62,6 +63,7 @@ def restore(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     profile: ProfileOpt = False,
+    compile: CompileOpt = False,
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
     options = RestoreOptions(
@@ -75,6 +77,7 @@ def restore(
         overwrite=overwrite,
         cache_dir=cache_dir,
         profile=profile,
+        compile=compile,
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 
