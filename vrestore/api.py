@@ -47,6 +47,7 @@ class RestoreResult:
     height: int
     warnings: list[str] = field(default_factory=list)
     profile: dict[str, float] | None = None
+    sizes: dict[str, object] | None = None
 
     @property
     def fps(self) -> float:
@@ -66,6 +67,7 @@ class RestoreResult:
             "width": self.width,
             "height": self.height,
             "warnings": list(self.warnings),
+            **({"sizes": dict(self.sizes)} if self.sizes is not None else {}),
             **({"profile": dict(self.profile)} if self.profile is not None else {}),
         }
 
@@ -144,6 +146,7 @@ def restore_video(
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     """
     from vrestore.engine.accel import accelerate
+    from vrestore.engine.autosize import choose_sizes
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
@@ -165,10 +168,12 @@ def restore_video(
         cache_dir=options.cache_dir, inputs=options.model_inputs,
     )
     _check_size(info, loaded)
-    accelerate(loaded, compile=options.compile)
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
+    # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
+    sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
+    accelerate(loaded, compile=options.compile)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
@@ -187,7 +192,7 @@ def restore_video(
 
                 written = run_pipeline(
                     reader,
-                    lambda frames: restore_frames(frames, loaded, options.tile, options.clip, profile=profile),
+                    lambda frames: restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile),
                     writer.write,
                     queue_size=options.queue_size,
                     on_frame=on_frame,
@@ -211,6 +216,7 @@ def restore_video(
         height=info.height * loaded.scale,
         warnings=collector.messages,
         profile=profile.report() if options.profile else None,
+        sizes=sizes.to_dict(),
     )
 
 

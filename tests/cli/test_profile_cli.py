@@ -16,6 +16,7 @@ def test_restore_profile_in_json_and_text(run_cli, small_video, tmp_path) -> Non
     assert set(STAGES) <= set(profile) and all(profile[name] >= 0 for name in STAGES)
     assert profile["model"] > 0 and profile["decode"] > 0 and profile["encode"] > 0
     assert profile["wall"] <= report["seconds"] + 0.01
+    assert report["sizes"]["how"] == "cpu" and report["sizes"]["tile"] == 0 and report["sizes"]["clip"] == 8
 
     text = run_cli("restore", small_video, tmp_path / "out2.mp4", "--model", "tiny.test", "--device", "cpu",
                    "--profile")
