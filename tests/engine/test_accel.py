@@ -79,3 +79,48 @@ def test_real_compile_matches_eager() -> None:
     accelerate(model, compile=True)
     out, _ = model.run(clip())
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_cpu_leaves_cudnn_autotuning_alone(monkeypatch) -> None:
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    accelerate(tiny())
+    assert torch.backends.cudnn.benchmark is False
+
+
+def test_channels_last_spec_flag_converts_weights_and_keeps_results() -> None:
+    from dataclasses import replace
+
+    spec = get_spec("tiny.test")
+    plain = LoadedModel(spec, build(spec))
+    fast = LoadedModel(replace(spec, channels_last=True), build(spec))
+    assert fast.module.head.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not plain.module.head.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast.run(clip())[0], plain.run(clip())[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_restore_matches_cpu_and_reports_vram(tmp_path) -> None:
+    from tests.helpers import make_video
+    from vrestore.api import restore_video
+    from vrestore.options import RestoreOptions
+
+    source = make_video(tmp_path / "in.mp4", frames=20, size=(96, 64))
+    outputs = {}
+    for device in ("cpu", "cuda"):
+        options = RestoreOptions(model="tiny.test", device=device, profile=True, encode=_lossless())
+        result = restore_video(source, tmp_path / f"{device}.mkv", options)
+        outputs[device] = result
+    assert outputs["cuda"].frames == 20 and outputs["cuda"].profile["peak_vram_mib"] > 0
+    assert outputs["cuda"].sizes["how"] == "measured"
+    from vrestore.io.reader import open_reader
+
+    with open_reader(tmp_path / "cpu.mkv") as a, open_reader(tmp_path / "cuda.mkv") as b:
+        for x, y in zip(a, b, strict=True):
+            assert abs(x.image.astype(int) - y.image.astype(int)).max() <= 1
+
+
+def _lossless():
+    from vrestore.options import EncodeOptions
+
+    return EncodeOptions(codec="ffv1")
