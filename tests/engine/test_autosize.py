@@ -92,6 +92,23 @@ def test_per_frame_model_batch_follows_memory() -> None:
     assert choice.tile.size == 0 and choice.clip.length == 8
 
 
+def test_probe_out_of_memory_gives_the_smallest_tile() -> None:
+    def measure(*args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB")
+
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(overlap=16), ClipOptions(), free_bytes=2**20,
+                          measure=measure)
+    assert choice.tile.size == 64 and "ran out of memory" in choice.note
+
+
+def test_other_probe_errors_are_not_hidden() -> None:
+    def measure(*args):
+        raise ValueError("model needs 5 frames")
+
+    with pytest.raises(ValueError, match="needs 5 frames"):
+        choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions(), free_bytes=2**30, measure=measure)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_real_probe_on_cuda() -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from vrestore.engine.chunking import resolve_clip
+from vrestore.engine.tiling import is_out_of_memory
 from vrestore.errors import UsageError
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import ClipOptions, TileOptions
@@ -85,7 +86,14 @@ def choose_sizes(
         measure = _probe(model)
     if free_bytes is None:
         free_bytes = float(torch.cuda.mem_get_info(model.device)[0])
-    memory = fit_memory(model, settings.length, measure)
+    try:
+        memory = fit_memory(model, settings.length, measure)
+    except Exception as exc:  # noqa: BLE001  (only out-of-memory is handled; the rest re-raised)
+        if not is_out_of_memory(exc):
+            raise
+        smallest = max(64, model.spec.min_size, tile.overlap + 1)
+        return SizeChoice(replace(tile, size=smallest), _resolved(model, clip, settings.length), "measured",
+                          "the memory probe itself ran out of memory; smallest tile")
     budget = SAFETY * free_bytes
     length = settings.length
     while True:
