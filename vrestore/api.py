@@ -171,16 +171,16 @@ def restore_video(
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
-    # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
-    sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
-    accelerate(loaded, compile=options.compile)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
     log.addHandler(collector)
-    started = time.perf_counter()
-    profile.restart()
     try:
+        # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
+        sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
+        accelerate(loaded, compile=options.compile)
+        started = time.perf_counter()
+        profile.restart()
         with open_reader(source) as reader:
             out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
             with open_writer(dst, info, width=out_w, height=out_h, encode=options.encode,

@@ -26,3 +26,17 @@ def test_restore_profile_in_json_and_text(run_cli, small_video, tmp_path) -> Non
 def test_no_profile_key_without_the_flag(run_cli, small_video, tmp_path) -> None:
     result = run_cli("restore", small_video, tmp_path / "out.mp4", "--model", "tiny.test", "--device", "cpu", "--json")
     assert result.code == 0 and "profile" not in json.loads(result.stdout)
+
+
+def test_compile_failure_warns_and_restores(run_cli, small_video, tmp_path, monkeypatch) -> None:
+    import torch
+
+    def refuse(module, **kwargs):
+        raise RuntimeError("Dynamo is not supported on this Python")
+
+    monkeypatch.setattr(torch, "compile", refuse)
+    result = run_cli("restore", small_video, tmp_path / "out.mp4", "--model", "tiny.test", "--device", "cpu",
+                     "--compile", "--json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames"] == 12 and any("torch.compile failed" in w for w in report["warnings"])
