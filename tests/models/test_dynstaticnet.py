@@ -80,3 +80,16 @@ def test_specs():
 def test_width_is_read_from_the_checkpoint(dim):
     state = DynStaticNet(dim=dim).state_dict()
     assert build_official(state).dim == dim
+
+
+def test_an_mmediting_checkpoint_loads_into_the_width_it_was_trained_at(tmp_path):
+    from vrestore.api import load_model
+
+    state = DynStaticNet(dim=24).state_dict()
+    wrapped = {f"generator.{k}": v for k, v in state.items()} | {"step_counter": torch.tensor([1.0])}
+    path = tmp_path / "last.pth"
+    torch.save({"meta": {"iter": 1}, "state_dict": wrapped}, path)
+    for model_id in ("dynstaticnet", "dynstaticnet.official-24"):
+        loaded = load_model(model_id, weights=path, device="cpu")
+        assert loaded.module.dim == 24
+        assert torch.equal(loaded.module.state_dict()["conv_out.layer.0.weight"], state["conv_out.layer.0.weight"])
