@@ -10,7 +10,7 @@ import torch
 from tests.models.dynstatic_seeded import seeded_state
 from vrestore.models import build, get_spec
 from vrestore.models.dynstaticnet import build_official
-from vrestore.models.dynstaticnet.net import DynStaticNet, HaarDown
+from vrestore.models.dynstaticnet.net import DynStaticNet, HaarDown, QueryNoise
 from vrestore.models.spec import Temporal
 
 DATA = Path(__file__).parent / "data"
@@ -82,14 +82,34 @@ def test_width_is_read_from_the_checkpoint(dim):
     assert build_official(state).dim == dim
 
 
-def test_an_mmediting_checkpoint_loads_into_the_width_it_was_trained_at(tmp_path):
+def test_an_mmediting_checkpoint_loads_into_the_width_it_was_trained_at(tmp_path, caplog):
     from vrestore.api import load_model
 
     state = DynStaticNet(dim=24).state_dict()
     wrapped = {f"generator.{k}": v for k, v in state.items()} | {"step_counter": torch.tensor([1.0])}
     path = tmp_path / "last.pth"
     torch.save({"meta": {"iter": 1}, "state_dict": wrapped}, path)
-    for model_id in ("dynstaticnet", "dynstaticnet.official-24"):
+    for model_id, warned in (("dynstaticnet", True), ("dynstaticnet.official-24", False)):
+        caplog.clear()
         loaded = load_model(model_id, weights=path, device="cpu")
         assert loaded.module.dim == 24
+        assert ("running it as dynstaticnet.official-24" in caplog.text) is warned
         assert torch.equal(loaded.module.state_dict()["conv_out.layer.0.weight"], state["conv_out.layer.0.weight"])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_run_is_deterministic_and_close_to_the_cpu_apart_from_the_query(golden, seeded_net):
+    clip = golden["input_a"].float().cuda() / 255
+    net = seeded_net.cuda()
+    try:
+        with torch.no_grad():
+            first, second = net(clip), net(clip)
+            # CUDA's generator draws other queries than the CPU's, so only the encoder path is compared:
+            encoded = net.vid_e1(net.conv_input(clip), QueryNoise(None)).cpu()
+            cpu = seeded_net.cpu()
+            expected = cpu.vid_e1(cpu.conv_input(clip.cpu()), QueryNoise(None))
+        assert torch.equal(first, second) and torch.isfinite(first).all()
+        torch.testing.assert_close(encoded, expected, rtol=1e-3, atol=1e-3)
+    finally:
+        seeded_net.cpu()

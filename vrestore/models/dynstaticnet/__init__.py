@@ -6,7 +6,8 @@ official ids need ``--weights last.pth``; the width is then read from the checkp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 
 import torch
 
@@ -27,11 +28,29 @@ _COMMON = dict(
 )
 
 
+_LOG = logging.getLogger("vrestore")
+_IDS = {48: "dynstaticnet.official", 24: "dynstaticnet.official-24"}
+
+
 def build_official(state: Mapping[str, torch.Tensor]) -> DynStaticNet:
     """The official architecture at the width found in ``state`` (24 in the paper, 48 in the official config)."""
     if "conv_input.layer.0.weight" not in state:
         return DynStaticNet()  # the strict loader then names the missing keys
     return DynStaticNet(dim=width_of(dict(state)))
+
+
+def _fit(expected: int) -> Callable[[Mapping[str, torch.Tensor]], DynStaticNet]:
+    """``build_official`` that logs a warning when the checkpoint's width is not the id's own."""
+
+    def build(state: Mapping[str, torch.Tensor]) -> DynStaticNet:
+        module = build_official(state)
+        if module.dim != expected:
+            other = _IDS.get(module.dim, f"width {module.dim}")
+            _LOG.warning("the checkpoint is DynStaticNet width %d, not %d: running it as %s",
+                         module.dim, expected, other)
+        return module
+
+    return build
 
 
 def build_test() -> DynStaticNet:
@@ -48,7 +67,7 @@ OFFICIAL = register(
         description="DynStaticNet rain/snow/haze removal, width 48 (official config); needs --weights last.pth",
         requires_weights=True,
         state_key="state_dict",
-        build_for_checkpoint=build_official,
+        build_for_checkpoint=_fit(48),
         **_COMMON,
     ),
     default=True,
@@ -61,7 +80,7 @@ OFFICIAL_24 = register(
         description="DynStaticNet, width 24 (as in the paper); needs --weights",
         requires_weights=True,
         state_key="state_dict",
-        build_for_checkpoint=build_official,
+        build_for_checkpoint=_fit(24),
         **_COMMON,
     )
 )
