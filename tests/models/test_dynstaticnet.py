@@ -64,6 +64,9 @@ def test_deterministic_query_gives_one_output_per_clip_and_random_mode_does_not(
         net.deterministic = False
         third, fourth = net(clip), net(clip)
     assert not torch.equal(third, fourth)
+    net.deterministic = True
+    assert net._noise(clip.device).generator is not None
+    assert net.train()._noise(clip.device).generator is None  # training draws fresh queries, as the official code
 
 
 def test_specs():

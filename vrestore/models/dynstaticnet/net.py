@@ -285,7 +285,8 @@ class DynStaticNet(nn.Module):
     """The U-Net: (B, T, 3, H, W) RGB in [0, 1] -> restored clip of the same shape (H, W multiples of 4).
 
     ``dim`` is 48 in the official training config and 24 in the paper. With ``deterministic`` the decoder
-    queries come from a generator seeded with ``seed`` at every forward, so one clip always gives one output.
+    queries come from a generator seeded with ``seed`` at every forward in eval mode, so one clip always gives
+    one output; in training mode (and with ``deterministic=False``) they come from the global RNG.
     """
 
     def __init__(
@@ -317,7 +318,8 @@ class DynStaticNet(nn.Module):
         self.conv_out = Embeddings(dim, 3)
 
     def _noise(self, device: torch.device) -> QueryNoise:
-        if not self.deterministic:
+        # Training keeps the official fresh draw per step (a fixed query would change what is learned).
+        if not self.deterministic or self.training:
             return QueryNoise(None)
         return QueryNoise(torch.Generator(device=device).manual_seed(self.seed))
 
