@@ -49,3 +49,4 @@ class RestoreOptions:
     queue_size: int = 8
     cache_dir: Path | None = None
     model_inputs: dict[str, Any] = field(default_factory=dict)
+    temporal_smooth: float = 0.0

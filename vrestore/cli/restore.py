@@ -28,6 +28,7 @@ from vrestore.cli._options import (
     TileOverlapOpt,
     WeightsOpt,
 )
+from vrestore.engine.smooth import check_strength
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 EXAMPLE = (
@@ -57,11 +58,16 @@ def restore(
     crf: CrfOpt = None,
     preset: PresetOpt = None,
     pix_fmt: PixFmtOpt = None,
+    temporal_smooth: Annotated[
+        float, typer.Option("--temporal-smooth", help="Blend each output with the previous one where nothing moves "
+                            "(flicker reduction for per-frame models): strength 0 (off) to 0.9, e.g. 0.5.")
+    ] = 0.0,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
+    check_strength(temporal_smooth)
     options = RestoreOptions(
         model=model,
         weights=weights,
@@ -72,6 +78,7 @@ def restore(
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
         cache_dir=cache_dir,
+        temporal_smooth=temporal_smooth,
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 
