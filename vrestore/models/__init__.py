@@ -1,6 +1,8 @@
 """Model architectures and their registry. Importing this package registers every architecture."""
 
 from vrestore.models import (
+    dppd,  # noqa: F401  (registers dppd.test)
+    dynet,  # noqa: F401  (registers dynet.*)
     promptir,  # noqa: F401  (registers promptir.*)
     tiny,  # noqa: F401  (registers tiny.test)
 )
