@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vrestore.errors import InputError, UsageError, WeightsError
+from vrestore.errors import InputError, WeightsError
 from vrestore.io.info import VideoInfo
 from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype
 from vrestore.models.registry import is_registered
@@ -162,7 +162,6 @@ def restore_video(
         options.model, weights=options.weights, device=options.device, dtype=options.dtype,
         cache_dir=options.cache_dir, inputs=options.model_inputs,
     )
-    _check_size(info, loaded)
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
@@ -171,6 +170,7 @@ def restore_video(
     log.addHandler(collector)
     started = time.perf_counter()
     try:
+        _check_size(info, loaded)
         with open_reader(source) as reader:
             out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
             with open_writer(dst, info, width=out_w, height=out_h, encode=options.encode,
@@ -216,10 +216,8 @@ def _scale_of(model_id: str) -> int:
 def _check_size(info: VideoInfo, model: LoadedModel) -> None:
     need = model.spec.min_size
     if info.width < need or info.height < need:
-        raise UsageError(
-            f"input is {info.width}x{info.height} but model {model.spec.id} needs at least {need}x{need}; "
-            "pick another model"
-        )
+        log.warning(f"input is {info.width}x{info.height}, smaller than the {need}x{need} model {model.spec.id} "
+                    "works on; frames are padded by reflection for the model and cropped back")
 
 
 class _WarningCollector(logging.Handler):

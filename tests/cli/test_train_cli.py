@@ -80,3 +80,17 @@ def test_torchrun_with_two_processes_on_the_cpu(recipe, tmp_path):
     assert len(reports) == 1 and reports[0]["finished"] and reports[0]["step"] == 4
     log = [json.loads(line) for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4]
+
+
+def test_steps_and_init_override_the_recipe(run_cli, recipe, tmp_path):
+    assert run_cli("train", recipe, "--steps", "2", "-o", tmp_path / "a", "--json").code == 0
+    weights = tmp_path / "a.pth"
+    assert run_cli("train", "export", tmp_path / "a" / "last.pth", "-o", weights, "--dtype", "fp32").code == 0
+    result = run_cli("train", recipe, "--steps", "3", "--init", weights, "-o", tmp_path / "b", "--json")
+    assert result.code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["step"] == summary["total"] == 3
+    import torch
+
+    saved = torch.load(tmp_path / "b" / "last.pth", weights_only=True)
+    assert saved["config"]["init"] == str(weights.resolve())

@@ -195,7 +195,7 @@ def test_verify_and_force(tmp_path, served, data):
 
 def test_bundled_entry(tmp_path):
     from tests.weights.fileserver import sha as sha_of
-    from vrestore.cli.demo import demo_clip
+    from vrestore.demo import demo_clip
     from vrestore.weights.manifest import parse_manifest
 
     clip = demo_clip().read_bytes()

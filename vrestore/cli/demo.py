@@ -1,8 +1,8 @@
-"""``vrestore demo``: restore the bundled example clip, to see the tool work in one command."""
+"""``vrestore demo``: degrade the bundled clip, restore it and show the difference, in one command."""
 
 from __future__ import annotations
 
-from importlib import resources
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,42 +11,42 @@ import typer
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._options import DeviceOpt, JsonOpt, QuietOpt
-from vrestore.cli.restore import run_restore
-from vrestore.options import RestoreOptions
+from vrestore.demo import DEMO_CLIP, DEMO_INTERVAL, DEMO_SEED, demo_model, run_demo
 
-DEMO_CLIP = "chaplin-oldfilm-360p.mp4"
 DEMO_OUTPUT = Path("vrestore-demo.mp4")
 
 
-def demo_clip() -> Path:
-    """Path of the bundled example clip."""
-    return Path(str(resources.files("vrestore") / "data" / DEMO_CLIP))
-
-
-def demo_model() -> tuple[str, str]:
-    """The model the demo uses and why: the default model when its weights are available, else tiny.test."""
-    from vrestore.models import DEFAULT_MODEL
-    from vrestore.models.registry import get_spec, is_registered
-
-    if is_registered(DEFAULT_MODEL) and get_spec(DEFAULT_MODEL).weights is None:
-        return DEFAULT_MODEL, "the default model"
-    return "tiny.test", f"tiny.test, because the default model '{DEFAULT_MODEL}' has no bundled weights yet"
-
-
-@app.command(epilog="Example: vrestore demo   (writes ./vrestore-demo.mp4)")
+@app.command(epilog="Example: vrestore demo   (writes ./vrestore-demo.mp4 and ./vrestore-demo-compare.mp4)")
 def demo(
     output: Annotated[
-        Optional[Path], typer.Argument(help="Where to write the restored clip.", show_default=False)
+        Optional[Path], typer.Argument(help="Where to write the restored clip (the side-by-side goes beside it "
+                                            "as <stem>-compare.mp4).", show_default=False)
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Restore the bundled example clip (a 10-second archival film) with the bundled model."""
+    """Degrade the bundled clip (TUD protocol), restore it with the bundled model, compare and score."""
     model_id, why = demo_model()
     destination = output or DEMO_OUTPUT
+    comparison = destination.with_name(f"{destination.stem}-compare.mp4")
     if not quiet and not json_out:
-        _console.stderr.print(f"demo: restoring the bundled clip {DEMO_CLIP} with {why}", highlight=False)
-    # The demo may replace its own default output from a previous run, never a file the user named.
-    options = RestoreOptions(model=model_id, device=device, overwrite=output is None)
-    run_restore(demo_clip(), destination, options, quiet=quiet, json_out=json_out)
+        _console.stderr.print(
+            f"demo: degrading the bundled clip {DEMO_CLIP} (TUD, interval {DEMO_INTERVAL}, seed {DEMO_SEED}) "
+            f"and restoring it with {why}", highlight=False)
+    _console.show_warnings(not quiet and not json_out)
+    with _console.frame_progress("demo", None, enabled=not quiet and not json_out) as update:
+        # The demo may replace its own default outputs from a previous run, never a file the user named.
+        result = run_demo(destination, comparison, model=model_id, device=device, overwrite=output is None,
+                          progress=lambda stage, p: update(p.frames_done, p.frames_total, p.elapsed_s))
+    if json_out:
+        print(json.dumps(result.to_dict()), flush=True)
+    elif not quiet:
+        print(
+            f"restored {result.frames} frames with {result.model} on {result.device} in {result.seconds:.1f} s\n"
+            f"  degraded: PSNR {result.degraded_psnr:.2f} dB  SSIM {result.degraded_ssim:.4f}\n"
+            f"  restored: PSNR {result.restored_psnr:.2f} dB  SSIM {result.restored_ssim:.4f}  "
+            f"({result.restored_psnr - result.degraded_psnr:+.2f} dB)\n"
+            f"wrote {result.output} and the side-by-side {result.comparison} (degraded | restored | clean)",
+            flush=True,
+        )

@@ -55,6 +55,10 @@ def run(
         "--time-limit", min=0.0, help="Stop (with a checkpoint) after this many minutes.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N "
                                                                           "(overrides the recipe).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Total steps of the schedule "
+                                                                        "(overrides the recipe).")] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Start from these weights (e.g. an export "
+                                                                "of an earlier run; overrides the recipe).")] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -67,6 +71,10 @@ def run(
         overrides["output"] = str(Path(output).resolve())
     if device is not None:
         overrides["device"] = device
+    if steps is not None:
+        overrides["steps"] = steps
+    if init is not None:
+        overrides["init"] = str(init.resolve())
     config = load_config(recipe, overrides)
     _console.show_warnings(not (quiet or json_out))
     show = not (quiet or json_out)

@@ -1,11 +1,6 @@
 """Model architectures and their registry. Importing this package registers every architecture."""
 
-from vrestore.models import (
-    dppd,  # noqa: F401  (registers dppd.test)
-    dynet,  # noqa: F401  (registers dynet.*)
-    promptir,  # noqa: F401  (registers promptir.*)
-    tiny,  # noqa: F401  (registers tiny.test)
-)
+from vrestore.models import dppd, dynet, pgdenet, promptir, tiny  # noqa: F401  (register their models)
 from vrestore.models.loaded import LoadedModel, resolve_device, resolve_dtype
 from vrestore.models.registry import DEFAULT_MODEL, build, get_spec, list_models, register, resolve_id
 from vrestore.models.spec import ModelSpec, Temporal

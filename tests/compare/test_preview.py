@@ -1,0 +1,37 @@
+"""restore --preview's building block: the first frames restored beside the input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tests.helpers import make_video
+from vrestore.api import load_model
+from vrestore.compare.preview import preview_path, write_preview
+from vrestore.io.probe import probe
+from vrestore.io.reader import open_reader
+from vrestore.options import RestoreOptions
+
+
+def test_preview_path():
+    assert preview_path(Path("out/clip.mkv")) == Path("out/clip.preview.mp4")
+    assert preview_path(Path("frames_out")) == Path("frames_out.preview.mp4")
+
+
+def test_preview_holds_input_and_restored_side_by_side(tmp_path):
+    source = make_video(tmp_path / "in.mp4", frames=12, size=(64, 48))
+    model = load_model("tiny.test", device="cpu")
+    result = write_preview(source, tmp_path / "p.mkv", model, RestoreOptions(model="tiny.test"), frames=5)
+    info = probe(tmp_path / "p.mkv")
+    assert info.frame_count == 5 == result.frames
+    assert info.width >= 2 * 64 and info.height > 48
+    with open_reader(source) as reader:
+        first_input = next(iter(reader)).image
+    with open_reader(tmp_path / "p.mkv") as reader:
+        picture = next(iter(reader)).image
+    band = info.height - 48
+    left = picture[band:, :64].astype(int)
+    # The left panel is the input (up to the lossy preview encode).
+    assert np.abs(left - first_input.astype(int)).mean() < 4
+    assert picture[: band // 2].max() > 0  # a label was drawn

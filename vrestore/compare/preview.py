@@ -1,0 +1,59 @@
+"""A quick look before a long run: the first frames of an input restored, shown beside the input."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vrestore.compare.layout import compose, plan_grid
+from vrestore.compare.run import CompareResult, _like
+from vrestore.errors import InputError
+from vrestore.models.loaded import LoadedModel
+from vrestore.options import RestoreOptions
+
+
+def preview_path(output: Path) -> Path:
+    """Where ``--preview`` writes for a given output: ``<stem>.preview.mp4`` beside it."""
+    output = Path(output)
+    return output.with_name(f"{output.stem if output.suffix else output.name}.preview.mp4")
+
+
+def write_preview(source: str | Path, destination: str | Path, model: LoadedModel, options: RestoreOptions,
+                  frames: int) -> CompareResult:
+    """Restore the first ``frames`` frames of ``source`` with ``model`` and write input | restored side by side.
+
+    Uses the same tiles and clip settings as the full run, so what the preview shows is what the run gives.
+    An upscaling model's input panel is enlarged with nearest-neighbour sampling, to show its pixels honestly.
+    """
+    from vrestore.engine.runner import restore_frames
+    from vrestore.io.reader import open_reader
+    from vrestore.io.writer import open_writer
+
+    started = time.perf_counter()
+    with open_reader(source) as reader:
+        info = reader.info
+        originals = list(itertools.islice(reader, frames))
+    if not originals:
+        raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
+    restored = list(restore_frames(originals, model, options.tile, options.clip))
+    out_h, out_w = restored[0].image.shape[:2]
+    grid = plan_grid([(out_w, out_h)] * 2)
+    labels = ("input", f"restored ({model.spec.id})")
+    with open_writer(destination, info, width=grid.width, height=grid.height, overwrite=True) as writer:
+        for before, after in zip(originals, restored, strict=True):
+            panel = _enlarge(before.image, out_w, out_h)
+            picture = compose([panel, after.image], labels, grid)
+            writer.write(before.with_image(_like(picture, before.image)))
+        writer.close()
+    return CompareResult(str(destination), len(restored), grid.width, grid.height,
+                         time.perf_counter() - started)
+
+
+def _enlarge(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)

@@ -1,0 +1,75 @@
+"""PGDENet registrations: the official paper-size network, our shipped configuration and a tiny test one.
+
+Long videos are restored in windows of 48 frames overlapping by 12, with window starts on multiples of the
+key-frame interval, so every window sees the video's own key frames (0, 6, 12, ...) as key frames. The
+recurrent state is not carried across windows: each window starts from zeros, as the official test script
+does for a whole clip, and the overlap is cut at its middle, so each output frame has at least 6 frames of
+context on each side from its own window (``benchmarks/pgdenet_windows.py`` measures the difference to
+whole-clip inference).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from vrestore.models.pgdenet.network import MIN_SIZE, PGDENet
+from vrestore.models.registry import register
+from vrestore.models.spec import ModelSpec, Temporal
+
+TEST_SEED = 20261123
+_COMMON = dict(
+    task="all-in-one (time-varying noise, blur, compression, ...)",
+    temporal=Temporal.CLIP,
+    clip_length=48,
+    temporal_radius=6,
+    uses_keyframes=True,
+    keyframe_interval=6,
+    multiple_of=4,
+    supports_half=True,
+    supports_bfloat16=True,
+)
+
+
+# The configuration we train and ship: small enough for a laptop CPU and for < 8 MB of fp16 weights.
+TUD_CONFIG = dict(mid_channels=32, num_blocks=3, prompt_size=16, align_prompt_size=16, deform_groups=8)
+
+
+def tud_net() -> PGDENet:
+    """The shipped configuration (3.25 M parameters), freshly initialised."""
+    return PGDENet(**TUD_CONFIG)
+
+
+def _seeded_test_net() -> PGDENet:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(TEST_SEED)
+        return PGDENet(mid_channels=24, num_blocks=1, prompt_size=8, align_prompt_size=8)
+
+
+OFFICIAL = register(ModelSpec(
+    id="pgdenet.official",
+    factory=PGDENet,
+    description="PGDENet as published (39.85 M parameters); pass the official PGENet.pth with --weights",
+    requires_weights=True,
+    state_key="params",
+    min_size=256,
+    default_tile=512,
+    **_COMMON,
+))
+
+TUD = register(ModelSpec(
+    id="pgdenet.tud",
+    factory=tud_net,
+    description="PGDENet, small configuration trained by vrestore on TUD degradations",
+    requires_weights=True,
+    min_size=256,
+    default_tile=720,
+    **_COMMON,
+))
+
+TEST = register(ModelSpec(
+    id="pgdenet.test",
+    factory=_seeded_test_net,
+    description="tiny seeded PGDENet for tests (not a real restorer)",
+    min_size=MIN_SIZE + (-MIN_SIZE) % 4,
+    **_COMMON,
+))
