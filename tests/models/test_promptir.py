@@ -57,3 +57,24 @@ def test_lightning_checkpoint_with_net_prefix_loads_strictly(tmp_path):
     torch.save({"epoch": 3, "global_step": 10, "state_dict": state, "optimizer_states": [{}]}, path)
     loaded = load_model("promptir.test", weights=path, device="cpu").module
     assert torch.equal(loaded.state_dict()["output.weight"], state["net.output.weight"])
+
+
+@pytest.mark.parametrize("model_id", ["promptir.test", "dynet.test", "dppd.test"])
+def test_engine_pads_odd_sizes_and_tiles_per_frame_models(model_id):
+    from fractions import Fraction
+
+    import numpy as np
+
+    from vrestore.engine.runner import restore_frames
+    from vrestore.frame import Frame
+    from vrestore.options import ClipOptions, TileOptions
+
+    model = load_model(model_id, device="cpu")
+    rng = np.random.default_rng(1)
+    frames = [Frame(rng.integers(0, 256, (37, 45, 3), dtype=np.uint8), pts=i, time_base=Fraction(1, 24), index=i)
+              for i in range(3)]
+    whole = list(restore_frames(frames, model, TileOptions(), ClipOptions(2)))
+    tiled = list(restore_frames(frames, model, TileOptions(24, 8, min_size=16), ClipOptions(2)))
+    for out in (whole, tiled):
+        assert [f.index for f in out] == [0, 1, 2]
+        assert all(f.image.shape == (37, 45, 3) and f.image.dtype == np.uint8 for f in out)
