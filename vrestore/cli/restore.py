@@ -60,7 +60,7 @@ def restore(
     pix_fmt: PixFmtOpt = None,
     temporal_smooth: Annotated[
         float, typer.Option("--temporal-smooth", help="Blend each output with the previous one where nothing moves "
-                            "(flicker reduction for per-frame models): strength 0 (off) to 0.9, e.g. 0.5.")
+                            "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
     ] = 0.0,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,

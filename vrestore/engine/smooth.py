@@ -29,7 +29,7 @@ _CUT_GATE = 0.2
 def check_strength(strength: float) -> float:
     """``strength`` if it lies in [0, 1) (0 = off), else a UsageError."""
     if not 0.0 <= strength < 1.0:
-        raise UsageError(f"--temporal-smooth {strength} is out of range; use a strength from 0 (off) up to 0.9")
+        raise UsageError(f"--temporal-smooth {strength} is out of range; use 0 (off) to below 1, e.g. 0.5")
     return strength
 
 
