@@ -151,12 +151,14 @@ def restore_video(
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.runner import restore_frames
+    from vrestore.engine.smooth import check_strength, smooth_frames
     from vrestore.engine.tiling import Tiler
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import check_output, open_writer
 
     options = options or RestoreOptions()
+    check_strength(options.temporal_smooth)
     source = Path(source)
     info = probe(source)
     dst = Path(destination) if destination is not None else default_output_path(source, info)
@@ -192,7 +194,9 @@ def restore_video(
 
                 written = run_pipeline(
                     reader,
-                    lambda frames: restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile),
+                    lambda frames: smooth_frames(
+                        restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile), options.temporal_smooth
+                    ),
                     writer.write,
                     queue_size=options.queue_size,
                     on_frame=on_frame,

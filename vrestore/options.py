@@ -51,3 +51,4 @@ class RestoreOptions:
     model_inputs: dict[str, Any] = field(default_factory=dict)
     profile: bool = False
     compile: bool = False
+    temporal_smooth: float = 0.0

@@ -28,6 +28,8 @@ def checkpoint(monkeypatch, tmp_path, file_server: FileServer) -> bytes:  # noqa
     data = buffer.getvalue()
     file_server.files[PATH] = data
     manifest = manifest_for(MODEL, file_server.url(PATH), data, license="CC-BY-NC-4.0")
+    # Only models whose checkpoints the test manifest knows (none of the registered ones with weights).
+    monkeypatch.setattr(registry, "_SPECS", {k: s for k, s in registry._SPECS.items() if s.weights is None})
     monkeypatch.setitem(registry._SPECS, MODEL, ModelSpec(id=MODEL, factory=TinyResidualNet, task="denoise",
                                                            weights=MODEL))
     monkeypatch.setattr("vrestore.weights.store.load_manifest", lambda: manifest)

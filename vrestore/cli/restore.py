@@ -30,6 +30,7 @@ from vrestore.cli._options import (
     TileOverlapOpt,
     WeightsOpt,
 )
+from vrestore.engine.smooth import check_strength
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 EXAMPLE = (
@@ -59,6 +60,10 @@ def restore(
     crf: CrfOpt = None,
     preset: PresetOpt = None,
     pix_fmt: PixFmtOpt = None,
+    temporal_smooth: Annotated[
+        float, typer.Option("--temporal-smooth", help="Blend each output with the previous one where nothing moves "
+                            "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
+    ] = 0.0,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -66,6 +71,7 @@ def restore(
     compile: CompileOpt = False,
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
+    check_strength(temporal_smooth)
     options = RestoreOptions(
         model=model,
         weights=weights,
@@ -78,6 +84,7 @@ def restore(
         cache_dir=cache_dir,
         profile=profile,
         compile=compile,
+        temporal_smooth=temporal_smooth,
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 
