@@ -1,0 +1,1 @@
+"""RVRT (Recurrent Video Restoration Transformer, NeurIPS 2022) with the official checkpoints."""
