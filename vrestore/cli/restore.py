@@ -53,6 +53,11 @@ def restore(
     tile_overlap: TileOverlapOpt = 16,
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
+    sigma: Annotated[
+        Optional[float],
+        typer.Option("--sigma", min=0, max=255, show_default=False,
+                     help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
+    ] = None,
     codec: CodecOpt = None,
     crf: CrfOpt = None,
     preset: PresetOpt = None,
@@ -72,6 +77,7 @@ def restore(
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
         cache_dir=cache_dir,
+        model_inputs={} if sigma is None else {"sigma": sigma},
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 

@@ -102,8 +102,8 @@ class Upsample(nn.Sequential):
 
 
 class RVRT(nn.Module):
-    """``forward(x[N,T,3,H,W], sigma=None) -> y[N,T,3,sH,sW]``; T even; ``sigma`` on the 0-255 scale
-    (nonblind denoising only) becomes the constant noise-level channel."""
+    """``forward(x[N,T,3,H,W], sigma=None) -> y[N,T,3,sH,sW]``; ``sigma`` on the 0-255 scale (nonblind
+    denoising only, default 30) becomes the constant noise-level channel."""
 
     def __init__(self, config: RVRTConfig = SR) -> None:
         super().__init__()
@@ -134,9 +134,9 @@ class RVRT(nn.Module):
         self.conv_last = nn.Conv3d(64, 3, (1, 3, 3), padding=(0, 1, 1))
 
     def forward(self, x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
+        if x.shape[1] % CLIP:  # the official test pads an odd clip with its last frame, then crops
+            return self.forward(torch.cat([x, x[:, -1:]], 1), sigma)[:, :-1]
         n, t, _, h, w = x.shape
-        if t % CLIP:
-            raise ValueError(f"RVRT needs an even number of frames, got {t}")
         rgb = x[:, :, :3]
         if self.config.nonblind_denoising:
             level = (30.0 if sigma is None else float(sigma)) / 255.0
