@@ -5,9 +5,10 @@
 
 ``keys`` writes the official constructor's state-dict key/shape lists per task to tests/models/rvrt/data/.
 ``goldens`` runs the official network, unmodified, on a tiny seeded input with seeded random weights
-(tests/models/rvrt/seeded.py) and stores input and output. The official guided deformable attention is a
-CUDA extension; here its compiled ``deform_attn_forward`` is replaced by the reference written from the
-kernel's math (tests/models/rvrt/reference_op.py). Needs einops and torchvision.
+(tests/models/rvrt/seeded.py) and stores the output with the seed and shape that remake the input.
+The official guided deformable attention is a CUDA extension; here its compiled ``deform_attn_forward`` is
+replaced by the reference written from the kernel's math (tests/models/rvrt/reference_op.py).
+Needs einops and torchvision.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def write_goldens(official: Path) -> None:
         lqs = x if sigma is None else torch.cat([x, torch.full_like(x[:, :, :1], sigma / 255)], 2)
         with torch.no_grad():
             y = model(lqs)
-        torch.save({"seed": seed, "input": x, "sigma": sigma, "output": y}, DATA / f"golden_{name}.pt")
+        # The input is not stored: torch.rand(shape) from a generator seeded with `seed` remakes it.
+        torch.save({"seed": seed, "shape": shape, "sigma": sigma, "output": y}, DATA / f"golden_{name}.pt")
         print(name, tuple(y.shape), float(y.abs().max()))
 
 
