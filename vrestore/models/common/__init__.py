@@ -1,0 +1,1 @@
+"""Building blocks shared by several architectures: optical flow, warping, deformable conv, residual blocks."""
