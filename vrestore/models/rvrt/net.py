@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vrestore.models.common.spynet import SpyNet
+from vrestore.models.common.warp import flow_warp
 from vrestore.models.rvrt.deform_attn import deform_attn
-from vrestore.models.rvrt.spynet import SpyNet, flow_warp
 from vrestore.models.rvrt.swin import Mlp, Permute, RSTBWithInputConv
 
 BRANCHES = ("backward_1", "forward_1", "backward_2", "forward_2")
@@ -29,6 +30,11 @@ class RVRTConfig:
 SR = RVRTConfig()
 DEBLUR = RVRTConfig(upscale=1, dim=192, inputconv_groups=(1, 3, 3, 3, 3, 3))
 DENOISE = RVRTConfig(upscale=1, dim=192, inputconv_groups=(1, 3, 4, 6, 8, 4), nonblind_denoising=True)
+
+
+def _warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``flow_warp`` with a channels-first (N, 2, H, W) flow."""
+    return flow_warp(x, flow.permute(0, 2, 3, 1))
 
 
 def _linear(inp: int, out: int) -> nn.Sequential:
@@ -195,17 +201,17 @@ class RVRT(nn.Module):
             if i > 0:
                 if first_pass:
                     f01, f12, f23 = (flows[:, flow_idx[CLIP * i + d]] for d in (-1, 0, 1))
-                    f02 = f12 + flow_warp(f01, f12)
-                    f13 = f23 + flow_warp(f12, f23)
-                    f03 = f23 + flow_warp(f02, f23)
+                    f02 = f12 + _warp(f01, f12)
+                    f13 = f23 + _warp(f12, f23)
+                    f03 = f23 + _warp(f02, f23)
                     flow_n1 = torch.stack([f02, f13], 1)
                     flow_n2 = torch.stack([f12, f03], 1)
                 else:
                     flow_n1, flow_n2 = updated[name.replace("_2", "_1")][i - 1]
                 q = timed(feats[source][c])
                 k = timed(feats[source][clips[i - 1]])
-                warped1 = flow_warp(prop.flatten(0, 1), flow_n1.flatten(0, 1)).view_as(prop)
-                warped2 = flow_warp(prop.flip(1).flatten(0, 1), flow_n2.flatten(0, 1)).view_as(prop)
+                warped1 = _warp(prop.flatten(0, 1), flow_n1.flatten(0, 1)).view_as(prop)
+                warped2 = _warp(prop.flip(1).flatten(0, 1), flow_n2.flatten(0, 1)).view_as(prop)
                 prop, new1, new2 = self.deform_align[name](q, k, prop, [warped1, warped2], [flow_n1, flow_n2])
                 if first_pass:
                     updated[name].append((new1, new2))
