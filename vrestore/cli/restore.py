@@ -28,6 +28,7 @@ from vrestore.cli._options import (
     TileOverlapOpt,
     WeightsOpt,
 )
+from vrestore.errors import UsageError
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 EXAMPLE = (
@@ -55,7 +56,7 @@ def restore(
     clip_overlap: ClipOverlapOpt = None,
     sigma: Annotated[
         Optional[float],
-        typer.Option("--sigma", min=0, max=255, show_default=False,
+        typer.Option("--sigma", show_default=False,
                      help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
     ] = None,
     codec: CodecOpt = None,
@@ -67,6 +68,8 @@ def restore(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
+    if sigma is not None and not 0 <= sigma <= 255:
+        raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
     options = RestoreOptions(
         model=model,
         weights=weights,
