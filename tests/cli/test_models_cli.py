@@ -28,6 +28,8 @@ def checkpoint(monkeypatch, tmp_path, file_server: FileServer) -> bytes:  # noqa
     data = buffer.getvalue()
     file_server.files[PATH] = data
     manifest = manifest_for(MODEL, file_server.url(PATH), data, license="CC-BY-NC-4.0")
+    # Only models without a downloadable checkpoint stay registered: the fake manifest knows just this one.
+    monkeypatch.setattr(registry, "_SPECS", {k: v for k, v in registry._SPECS.items() if v.weights is None})
     monkeypatch.setitem(registry._SPECS, MODEL, ModelSpec(id=MODEL, factory=TinyResidualNet, task="denoise",
                                                            weights=MODEL))
     monkeypatch.setattr("vrestore.weights.store.load_manifest", lambda: manifest)
