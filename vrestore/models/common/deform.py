@@ -41,6 +41,8 @@ class ModulatedDeformConv2d(nn.Module):
     def deform(self, x: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The modulated deformable convolution of ``x`` (output in ``x``'s dtype)."""
         dtype = x.dtype
+        # torchvision's CPU kernel indexes out of bounds (crashes) on non-finite offsets; sample nothing instead.
+        offset = torch.nan_to_num(offset, nan=0.0, posinf=0.0, neginf=0.0)
         compute = dtype if dtype in _NATIVE else torch.float32
         with torch.autocast(device_type=x.device.type, enabled=False):
             out = deform_conv2d(
