@@ -82,13 +82,13 @@ def build_extension(official: Path, out: Path):
         return None
 
 
-def compare_ops(official_forward) -> list[dict]:
+def compare_ops(official_forward, device: str) -> list[dict]:
     results = []
     for channels, h, w, spread in ((288, 24, 40, 3.0), (384, 17, 23, 12.0)):
-        gen = torch.Generator(device="cuda").manual_seed(0)
-        q = torch.randn(2, 1, channels, h, w, generator=gen, device="cuda")
-        kv = torch.randn(1, 2, 2 * channels, h, w, generator=gen, device="cuda")
-        offset = torch.randn(2, 432, h, w, generator=gen, device="cuda") * spread
+        gen = torch.Generator().manual_seed(0)
+        q = torch.randn(2, 1, channels, h, w, generator=gen).to(device)
+        kv = torch.randn(1, 2, 2 * channels, h, w, generator=gen).to(device)
+        offset = (torch.randn(2, 432, h, w, generator=gen) * spread).to(device)
         theirs = torch.empty_like(q)
         official_forward(q, kv.contiguous(), offset, theirs, q.new_empty(0), q.new_empty(0), q.new_empty(0),
                          3, 3, 1, 1, 1, 1, 1, 1, 12, 12, 2)
@@ -104,7 +104,7 @@ def _input(name: str, shape, sigma, seed: int) -> tuple[torch.Tensor, torch.Tens
     return x, lqs
 
 
-def compare_models(net, out: Path) -> dict:
+def compare_models(net, out: Path, device: str) -> dict:
     report = {}
     for name, (config, seed, shape, sigma) in GOLDENS.items():
         official = net.RVRT(**config).eval()
@@ -112,12 +112,12 @@ def compare_models(net, out: Path) -> dict:
         official.load_state_dict(state, strict=True)
         ours = RVRT(OURS[name]).eval()
         ours.load_state_dict(seeded_state(ours.state_dict(), seed), strict=True)
-        official.cuda()
-        ours.cuda()
+        official.to(device)
+        ours.to(device)
         x, lqs = _input(name, shape, sigma, seed)
         with torch.no_grad():
-            theirs = official(lqs.cuda()).cpu()
-            mine = ours(x.cuda(), sigma=sigma).cpu()
+            theirs = official(lqs.to(device)).cpu()
+            mine = ours(x.to(device), sigma=sigma).cpu()
         cpu_golden = torch.load(ROOT / "tests/models/rvrt/data" / f"golden_{name}.pt", weights_only=True)["output"]
         torch.save({"seed": seed, "shape": shape, "sigma": sigma, "output": theirs}, out / f"golden_{name}_gpu.pt")
         report[name] = {"ours_vs_official_gpu": float((mine - theirs).abs().max()),
@@ -165,20 +165,25 @@ def main() -> None:
     parser.add_argument("--official", type=Path, required=True, help="checkout of JingyunLiang/RVRT")
     parser.add_argument("--out", type=Path, default=Path("rvrt_gpu"))
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-models", action="store_true", help="op comparison only")
+    parser.add_argument("--device", default="cuda", help="cpu: dry run with the reference op (slow)")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("rvrt_gpu_check: needs a CUDA device")
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     args.out.mkdir(parents=True, exist_ok=True)
     shim_distutils()
-    ext = build_extension(args.official.resolve(), args.out.resolve())
+    ext = build_extension(args.official.resolve(), args.out.resolve()) if args.device == "cuda" else None
     forward = ext.deform_attn_forward if ext is not None else extension_forward
     net = official_network(args.official.resolve(), forward)
-    report = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-              "official_op": "compiled CUDA extension" if ext is not None else "reference op (build failed)",
-              "op": compare_ops(forward), "model": compare_models(net, args.out)}
-    if not args.skip_timing:
+    name = torch.cuda.get_device_name() if args.device == "cuda" else args.device
+    report = {"device": name, "torch": torch.__version__,
+              "official_op": "compiled CUDA extension" if ext is not None else "reference op (no build)",
+              "op": compare_ops(forward, args.device)}
+    if not args.skip_models:
+        report["model"] = compare_models(net, args.out, args.device)
+    if not args.skip_timing and args.device == "cuda":
         report["timing"] = time_models(net)
     text = json.dumps(report, indent=2)
     (args.out / "report.json").write_text(text + "\n")
