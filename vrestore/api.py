@@ -46,6 +46,8 @@ class RestoreResult:
     width: int
     height: int
     warnings: list[str] = field(default_factory=list)
+    profile: dict[str, float] | None = None
+    sizes: dict[str, object] | None = None
 
     @property
     def fps(self) -> float:
@@ -65,6 +67,8 @@ class RestoreResult:
             "width": self.width,
             "height": self.height,
             "warnings": list(self.warnings),
+            **({"sizes": dict(self.sizes)} if self.sizes is not None else {}),
+            **({"profile": dict(self.profile)} if self.profile is not None else {}),
         }
 
 
@@ -141,8 +145,11 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     """
+    from vrestore.engine.accel import accelerate
+    from vrestore.engine.autosize import choose_sizes
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
+    from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.runner import restore_frames
     from vrestore.engine.smooth import check_strength, smooth_frames
     from vrestore.engine.tiling import Tiler
@@ -166,11 +173,16 @@ def restore_video(
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
 
+    profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
     log.addHandler(collector)
-    started = time.perf_counter()
     try:
         _check_size(info, loaded)
+        # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
+        sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
+        accelerate(loaded, compile=options.compile)
+        started = time.perf_counter()
+        profile.restart()
         with open_reader(source) as reader:
             out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
             with open_writer(dst, info, width=out_w, height=out_h, encode=options.encode,
@@ -183,11 +195,13 @@ def restore_video(
                 written = run_pipeline(
                     reader,
                     lambda frames: smooth_frames(
-                        restore_frames(frames, loaded, options.tile, options.clip), options.temporal_smooth
+                        restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile),
+                        options.temporal_smooth,
                     ),
                     writer.write,
                     queue_size=options.queue_size,
                     on_frame=on_frame,
+                    profile=profile,
                 )
                 if written == 0:
                     raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
@@ -195,6 +209,7 @@ def restore_video(
     finally:
         log.removeHandler(collector)
     seconds = time.perf_counter() - started
+    profile.finish()
     return RestoreResult(
         input=str(source),
         output=str(dst),
@@ -205,6 +220,8 @@ def restore_video(
         width=info.width * loaded.scale,
         height=info.height * loaded.scale,
         warnings=collector.messages,
+        profile=profile.report() if options.profile else None,
+        sizes=sizes.to_dict(),
     )
 
 

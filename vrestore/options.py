@@ -49,4 +49,6 @@ class RestoreOptions:
     queue_size: int = 8
     cache_dir: Path | None = None
     model_inputs: dict[str, Any] = field(default_factory=dict)
+    profile: bool = False
+    compile: bool = False
     temporal_smooth: float = 0.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vrestore.engine.runner import restore_frames
+from vrestore.engine.runner import STAGE_AHEAD, restore_frames
 from vrestore.errors import InputError, UsageError
 from vrestore.frame import Frame
 from vrestore.io.convert import clip_to_images, images_to_clip
@@ -152,7 +152,8 @@ def test_registered_tiny_model_runs() -> None:
     assert_close_images(outs, whole_sequence(model, frames))
 
 
-def test_streaming_holds_about_one_window() -> None:
+@pytest.mark.parametrize("stage_ahead", [0, STAGE_AHEAD])
+def test_streaming_holds_about_one_window(stage_ahead: int) -> None:
     model = make_model(TemporalAverage(radius=1), temporal=Temporal.CLIP, temporal_radius=1)
     length, overlap = 8, 2
     refs: list[weakref.ref[Frame]] = []
@@ -168,7 +169,7 @@ def test_streaming_holds_about_one_window() -> None:
             yield frame
 
     lead = max_alive = yielded = 0
-    for out in restore_frames(source(), model, None, ClipOptions(length, overlap)):
+    for out in restore_frames(source(), model, None, ClipOptions(length, overlap), stage_ahead=stage_ahead):
         assert out.index == yielded
         yielded += 1
         lead = max(lead, pulled - yielded)
@@ -176,8 +177,11 @@ def test_streaming_holds_about_one_window() -> None:
         del out
     assert yielded == 200
     step = length - overlap
-    assert lead <= length + step, "the input is read at most one window (plus its look-ahead) ahead"
-    assert max_alive <= length + step + 1
+    # One window plus its look-ahead, one window whose download is in flight, and the windows staged ahead
+    # (queued plus one in the staging thread).
+    extra = step + (stage_ahead + 1) * step if stage_ahead else step
+    assert lead <= length + step + extra, "the input is read at most a few windows ahead"
+    assert max_alive <= length + step + extra + 1
 
 
 def test_options_are_validated_before_reading() -> None:

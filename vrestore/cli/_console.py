@@ -75,3 +75,11 @@ def frame_progress(
             bar.update(task, completed=done, total=total, fps=done / elapsed if elapsed > 0 else 0.0)
 
         yield update
+
+
+def profile_line(profile: dict[str, float]) -> str:
+    """One line of per-stage seconds for ``restore --profile`` (stages overlap: decode/encode run beside the model)."""
+    stages = ", ".join(f"{name} {profile[name]:.2f}" for name in
+                       ("decode", "upload", "model", "download", "encode", "idle") if name in profile)
+    vram = f"; peak VRAM {profile['peak_vram_mib']:.0f} MiB" if "peak_vram_mib" in profile else ""
+    return f"profile (s, overlapping): {stages}; wall {profile.get('wall', 0.0):.2f}{vram}"

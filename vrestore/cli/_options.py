@@ -44,3 +44,11 @@ PixFmtOpt = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixe
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]
+ProfileOpt = Annotated[
+    bool,
+    typer.Option("--profile", help="Report seconds per stage (decode, upload, model, download, encode, idle)."),
+]
+CompileOpt = Annotated[
+    bool,
+    typer.Option("--compile", help="Compile the model with torch.compile (slow start; eager on failure)."),
+]

@@ -15,6 +15,7 @@ from vrestore.cli._options import (
     ClipOpt,
     ClipOverlapOpt,
     CodecOpt,
+    CompileOpt,
     CrfOpt,
     DeviceOpt,
     DtypeOpt,
@@ -23,6 +24,7 @@ from vrestore.cli._options import (
     OverwriteOpt,
     PixFmtOpt,
     PresetOpt,
+    ProfileOpt,
     QuietOpt,
     TileOpt,
     TileOverlapOpt,
@@ -65,6 +67,8 @@ def restore(
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
+    profile: ProfileOpt = False,
+    compile: CompileOpt = False,
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
     check_strength(temporal_smooth)
@@ -78,6 +82,8 @@ def restore(
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
         cache_dir=cache_dir,
+        profile=profile,
+        compile=compile,
         temporal_smooth=temporal_smooth,
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
@@ -103,6 +109,8 @@ def run_restore(
             f"({result.fps:.1f} fps, model {result.model} on {result.device})",
             flush=True,
         )
+        if result.profile is not None:
+            print(_console.profile_line(result.profile), flush=True)
 
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:

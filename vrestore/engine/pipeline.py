@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import Any, TypeVar
 
+from vrestore.engine.profile import NO_PROFILE, StageProfile
 from vrestore.errors import UsageError
 
 In = TypeVar("In")
@@ -37,13 +38,15 @@ def run_pipeline(
     *,
     queue_size: int = 8,
     on_frame: Callable[[int], None] | None = None,
+    profile: StageProfile = NO_PROFILE,
 ) -> int:
     """Run ``sink(x) for x in transform(source)`` on three threads; return the number of items written.
 
     ``source`` is iterated on a decode thread (and closed there if it is a generator), ``transform`` runs
     on the calling thread, ``sink`` and ``on_frame(n_written)`` are called on the encode thread after
     each item. Both queues hold at most ``queue_size`` items. Any exception in any stage stops all stages
-    and is re-raised here; the threads are daemons and are joined before returning.
+    and is re-raised here; the threads are daemons and are joined before returning. ``profile`` receives
+    the seconds spent decoding (in ``source``), encoding (in ``sink``) and waiting for the encoder (idle).
     """
     if queue_size < 1:
         raise UsageError(f"queue size must be at least 1, got {queue_size}")
@@ -80,7 +83,12 @@ def run_pipeline(
         iterator = None
         try:
             iterator = iter(source)
-            for item in iterator:
+            while True:
+                started = time.perf_counter()
+                item = next(iterator, _END)
+                profile.add("decode", time.perf_counter() - started)
+                if item is _END:
+                    break
                 put(inbox, item)
             put(inbox, _END)
         except _Stopped:
@@ -94,7 +102,9 @@ def run_pipeline(
         nonlocal written
         try:
             while (item := get(outbox)) is not _END:
+                started = time.perf_counter()
                 sink(item)
+                profile.add("encode", time.perf_counter() - started)
                 written += 1
                 if on_frame is not None:
                     on_frame(written)
@@ -117,7 +127,9 @@ def run_pipeline(
     try:
         outputs = transform(inputs())
         for item in outputs:
+            started = time.perf_counter()
             put(outbox, item)
+            profile.add("idle", time.perf_counter() - started)
         put(outbox, _END)
         while threads[1].is_alive():
             threads[1].join(_POLL_S)

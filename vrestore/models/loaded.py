@@ -55,7 +55,10 @@ class LoadedModel:
     """A ready-to-run model: ``run(clip, state)`` maps ``(B,T,C,H,W)`` float in [0,1] to the restored clip.
 
     The input is expected on ``self.device`` (any float dtype); the output is float32 on the same device.
-    ``state`` is only meaningful for stateful CLIP models and is None for the others.
+    ``state`` is only meaningful for stateful CLIP models and is None for the others. ``dtype`` is the
+    compute precision: the weights stay float32 and fp16/bf16 run under ``torch.autocast``, so that the
+    precision-sensitive parts (residual additions, normalisations, reductions) keep float32. Specs with
+    ``channels_last`` get their 4-D weights in that memory format.
     """
 
     def __init__(
@@ -73,7 +76,9 @@ class LoadedModel:
         missing = [name for name in spec.extra_inputs if name not in self.extra]
         if missing:
             raise UsageError(f"model {spec.id} needs {', '.join(missing)}; pass it as an option")
-        self.module = module.eval().to(device=self.device, dtype=dtype)
+        self.module = module.eval().to(device=self.device, dtype=torch.float32)
+        if spec.channels_last:
+            self.module = self.module.to(memory_format=torch.channels_last)
         for param in self.module.parameters():
             param.requires_grad_(False)
 
@@ -87,8 +92,9 @@ class LoadedModel:
         """Restore ``clip`` (B,T,C,H,W); returns (output B,T,C,sH,sW float32, new state)."""
         if clip.ndim != 5:
             raise ValueError(f"expected a (B,T,C,H,W) clip, got shape {tuple(clip.shape)}")
-        out, new_state = forward_clip(self.spec, self.module, clip.to(device=self.device, dtype=self.dtype),
-                                      self.extra, state)
+        x = clip.to(device=self.device, dtype=torch.float32)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            out, new_state = forward_clip(self.spec, self.module, x, self.extra, state)
         return out.float(), new_state
 
 

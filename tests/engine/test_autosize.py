@@ -1,0 +1,118 @@
+"""Tile and clip chosen from (simulated) free GPU memory with a measured memory law; given values kept."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vrestore.engine.autosize import SAFETY, SMALL_TILE, MemoryModel, choose_sizes, fit_memory
+from vrestore.models import build, get_spec
+from vrestore.models.loaded import LoadedModel
+from vrestore.models.spec import Temporal
+from vrestore.options import ClipOptions, TileOptions
+
+from .toy_models import ConvNet, Identity, make_model
+
+MIB = 2**20
+LAW = MemoryModel(fixed=300 * MIB, per_sample=4000.0)  # a heavy video model: ~4 KB per pixel-frame
+
+
+def measure_law(law: MemoryModel, calls: list | None = None):
+    def measure(frames: int, height: int, width: int) -> float:
+        if calls is not None:
+            calls.append((frames, height, width))
+        return law.peak(frames, height, width)
+
+    return measure
+
+
+def clip_model(**fields) -> LoadedModel:
+    return make_model(Identity(), temporal=Temporal.CLIP, temporal_radius=1, **fields)
+
+
+def test_fit_recovers_a_linear_law() -> None:
+    calls: list = []
+    fitted = fit_memory(clip_model(multiple_of=8), 16, measure_law(LAW, calls))
+    assert fitted.fixed == pytest.approx(LAW.fixed) and fitted.per_sample == pytest.approx(LAW.per_sample)
+    assert len(calls) == 2 and all(t == 4 and h % 8 == 0 and h == w for t, h, w in calls)
+
+
+def test_cpu_uses_the_whole_frame_and_default_clip() -> None:
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions())
+    assert choice.how == "cpu" and choice.tile.size == 0 and choice.clip == ClipOptions(16, 2)
+    assert choice.to_dict()["tile"] == 0 and choice.to_dict()["clip"] == 16
+
+
+def test_given_tile_is_kept_and_nothing_is_measured() -> None:
+    def measure(*args):
+        raise AssertionError("must not probe")
+
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(size=256), ClipOptions(length=8), measure=measure)
+    assert choice.how == "given" and choice.tile.size == 256 and choice.clip.length == 8
+
+
+def test_whole_frame_when_it_fits() -> None:
+    choice = choose_sizes(clip_model(), 360, 640, TileOptions(), ClipOptions(), free_bytes=80 * 2**30,
+                          measure=measure_law(LAW))
+    assert choice.how == "measured" and choice.tile.size == 0 and choice.clip.length == 16
+    assert "MiB per megapixel-frame" in choice.note
+
+
+@pytest.mark.parametrize("free_gib", [6, 12, 40])
+def test_largest_tile_that_fits(free_gib: int) -> None:
+    model = clip_model(multiple_of=8)
+    budget = SAFETY * free_gib * 2**30
+    choice = choose_sizes(model, 1080, 1920, TileOptions(overlap=16), ClipOptions(), free_bytes=free_gib * 2**30,
+                          measure=measure_law(LAW))
+    tile, frames = choice.tile.size, choice.clip.length
+    assert tile and tile >= SMALL_TILE and frames == 16
+    fed = tile + 16
+    assert LAW.peak(frames, fed, fed) <= budget  # fits ...
+    bigger = fed + 8
+    engine = frames * 1080 * 1920 * 12 * 3
+    assert LAW.peak(frames, bigger, bigger) + engine > budget  # ... and is the largest that does
+
+
+def test_short_of_memory_the_clip_is_shortened() -> None:
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions(), free_bytes=2 * 2**30,
+                          measure=measure_law(LAW))
+    assert choice.clip.length < 16 and choice.tile.size >= SMALL_TILE
+
+
+def test_a_given_clip_is_not_shortened() -> None:
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions(length=16), free_bytes=2 * 2**30,
+                          measure=measure_law(LAW))
+    assert choice.clip.length == 16 and 64 <= choice.tile.size < SMALL_TILE
+
+
+def test_per_frame_model_batch_follows_memory() -> None:
+    model = make_model(ConvNet(), temporal=Temporal.NONE)
+    choice = choose_sizes(model, 720, 1280, TileOptions(), ClipOptions(), free_bytes=80 * 2**30,
+                          measure=measure_law(MemoryModel(10 * MIB, 50.0)))
+    assert choice.tile.size == 0 and choice.clip.length == 8
+
+
+def test_probe_out_of_memory_gives_the_smallest_tile() -> None:
+    def measure(*args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB")
+
+    choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(overlap=16), ClipOptions(), free_bytes=2**20,
+                          measure=measure)
+    assert choice.tile.size == 64 and "ran out of memory" in choice.note
+
+
+def test_other_probe_errors_are_not_hidden() -> None:
+    def measure(*args):
+        raise ValueError("model needs 5 frames")
+
+    with pytest.raises(ValueError, match="needs 5 frames"):
+        choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions(), free_bytes=2**30, measure=measure)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_real_probe_on_cuda() -> None:
+    spec = get_spec("tiny.test")
+    model = LoadedModel(spec, build(spec), device="cuda")
+    choice = choose_sizes(model, 2160, 3840, TileOptions(), ClipOptions())
+    assert choice.how == "measured" and "MiB free" in choice.note

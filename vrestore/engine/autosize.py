@@ -1,0 +1,184 @@
+"""Tile and clip size chosen from free GPU memory, by measuring the model rather than guessing.
+
+A short probe runs the model on two small inputs of the same clip length and reads the peak memory of
+each; the device memory of a forward pass is modelled as ``fixed + per_sample * frames * height * width``
+(the activations of convolutional and windowed-attention networks grow linearly with the number of input
+pixels). The largest tile whose predicted peak, plus the engine's own buffers for a window, fits in
+``SAFETY`` of the free memory is chosen; the whole frame when it fits. If even a small tile does not fit,
+the clip is shortened. On the CPU there is nothing to measure: the whole frame (or the model's default
+tile) and the model's default clip length are used. Explicit ``--tile``/``--clip`` values are kept.
+
+The choice only starts the run: the tiler still halves the tile on an out-of-memory error.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import torch
+
+from vrestore.engine.chunking import resolve_clip
+from vrestore.engine.tiling import is_out_of_memory
+from vrestore.errors import UsageError
+from vrestore.models.loaded import LoadedModel
+from vrestore.options import ClipOptions, TileOptions
+
+SAFETY = 0.7  # fraction of the free memory the model may plan to use (fragmentation, cudnn workspaces)
+PROBE_SIDES = (96, 160)  # the two probe sizes (before rounding to the model's multiple)
+SMALL_TILE = 192  # below this core size a shorter clip is preferred (tiles that small waste their overlap)
+_BYTES_PER_SAMPLE = 4 * 3  # float32 RGB
+
+
+@dataclass(frozen=True)
+class MemoryModel:
+    """Peak device bytes of one forward pass: ``fixed + per_sample * frames * height * width``."""
+
+    fixed: float
+    per_sample: float
+
+    def peak(self, frames: int, height: int, width: int) -> float:
+        return self.fixed + self.per_sample * frames * height * width
+
+
+@dataclass(frozen=True)
+class SizeChoice:
+    """The tile and clip options a run uses, and how they were chosen (reported in ``--json``)."""
+
+    tile: TileOptions
+    clip: ClipOptions
+    how: str  # "given", "cpu" or "measured"
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"tile": self.tile.size, "tile_overlap": self.tile.overlap, "clip": self.clip.length,
+                "clip_overlap": self.clip.overlap, "how": self.how, "note": self.note}
+
+
+Measure = Callable[[int, int, int], float]
+
+
+def choose_sizes(
+    model: LoadedModel,
+    height: int,
+    width: int,
+    tile: TileOptions,
+    clip: ClipOptions,
+    *,
+    free_bytes: float | None = None,
+    measure: Measure | None = None,
+) -> SizeChoice:
+    """Tile and clip options for ``height`` x ``width`` frames: the given ones, else chosen as described above.
+
+    ``free_bytes`` and ``measure(frames, height, width) -> peak bytes`` default to the CUDA device's free
+    memory and a real probe; tests pass their own.
+    """
+    clip_given = clip.length is not None
+    settings = resolve_clip(model.spec, clip)
+    if tile.size is not None:
+        return SizeChoice(tile, _resolved(model, clip, settings.length), "given")
+    if model.device.type != "cuda" and measure is None:
+        return SizeChoice(replace(tile, size=model.spec.default_tile or 0), _resolved(model, clip, settings.length),
+                          "cpu", "no device memory to measure")
+    if measure is None:
+        measure = _probe(model)
+    if free_bytes is None:
+        free_bytes = float(torch.cuda.mem_get_info(model.device)[0])
+    try:
+        memory = fit_memory(model, settings.length, measure)
+    except Exception as exc:  # noqa: BLE001  (only out-of-memory is handled; the rest re-raised)
+        if not is_out_of_memory(exc):
+            raise
+        smallest = max(64, model.spec.min_size, tile.overlap + 1)
+        return SizeChoice(replace(tile, size=smallest), _resolved(model, clip, settings.length), "measured",
+                          "the memory probe itself ran out of memory; smallest tile")
+    budget = SAFETY * free_bytes
+    length = settings.length
+    while True:
+        size = _largest_tile(model, memory, budget, length, height, width, tile.overlap)
+        if size == 0 or size >= SMALL_TILE or clip_given or (shorter := _shorter(model, clip, length)) == length:
+            break
+        length = shorter
+    note = (f"{memory.per_sample * 1e6 / 2**20:.1f} MiB per megapixel-frame, {memory.fixed / 2**20:.0f} MiB fixed, "
+            f"{free_bytes / 2**20:.0f} MiB free")
+    return SizeChoice(replace(tile, size=size), _resolved(model, clip, length), "measured", note)
+
+
+def _resolved(model: LoadedModel, clip: ClipOptions, length: int) -> ClipOptions:
+    """``clip`` with the given length and the overlap the engine will use for it."""
+    settings = resolve_clip(model.spec, replace(clip, length=length))
+    return ClipOptions(settings.length, settings.overlap)
+
+
+def fit_memory(model: LoadedModel, frames: int, measure: Measure) -> MemoryModel:
+    """Fit :class:`MemoryModel` from two probes of ``min(frames, 4)`` frames at two square sizes."""
+    spec = model.spec
+    t = max(1, min(frames, 4))
+    sides = [_round_up(max(side, spec.min_size), spec.multiple_of) for side in PROBE_SIDES]
+    if sides[0] == sides[1]:
+        sides[1] += spec.multiple_of
+    peaks = [measure(t, side, side) for side in sides]
+    samples = [t * side * side for side in sides]
+    per_sample = max((peaks[1] - peaks[0]) / (samples[1] - samples[0]), 0.0)
+    if per_sample == 0.0:  # noisy probe: fall back to a proportional model through the larger probe
+        per_sample = peaks[1] / samples[1]
+    fixed = max(peaks[1] - per_sample * samples[1], 0.0)
+    return MemoryModel(fixed, per_sample)
+
+
+def _largest_tile(
+    model: LoadedModel, memory: MemoryModel, budget: float, frames: int, height: int, width: int, overlap: int
+) -> int:
+    """0 (whole frame) when it fits, else the largest square core size that fits (at least the smallest)."""
+    spec = model.spec
+    # The engine's buffers for one window: input clip, output, tile accumulator and weights (float32).
+    s2 = spec.scale * spec.scale
+    engine = frames * height * width * _BYTES_PER_SAMPLE * (1 + 2 * s2)
+    room = budget - engine - memory.fixed
+    m = spec.multiple_of
+    whole = frames * _round_up(height, m) * _round_up(width, m)
+    if memory.per_sample * whole <= room:
+        return 0
+    fed = math.isqrt(max(int(room / (memory.per_sample * frames)), 0)) if room > 0 else 0
+    fed = fed // m * m
+    smallest = max(64, spec.min_size, overlap + 1)
+    return max(fed - overlap, smallest)
+
+
+def _shorter(model: LoadedModel, clip: ClipOptions, length: int) -> int:
+    """Half the clip length, as long as the windowing stays valid (key frames, overlap); else ``length``."""
+    candidate = length // 2
+    if candidate < 2:
+        return length
+    try:
+        resolve_clip(model.spec, replace(clip, length=candidate))
+    except UsageError:
+        return length
+    return candidate
+
+
+def _probe(model: LoadedModel) -> Measure:
+    """Peak CUDA bytes of ``model.run`` on a random clip of the given size (above what was allocated before)."""
+    device = model.device
+
+    def measure(frames: int, height: int, width: int) -> float:
+        gc.collect()
+        torch.cuda.synchronize(device)
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        x = torch.rand(1, frames, 3, height, width, device=device)
+        out, _ = model.run(x)
+        del out, x
+        torch.cuda.synchronize(device)
+        peak = torch.cuda.max_memory_allocated(device) - before
+        torch.cuda.empty_cache()
+        return float(peak)
+
+    return measure
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
