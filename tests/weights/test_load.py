@@ -15,6 +15,16 @@ def tiny_state():
     return build(get_spec("tiny.test")).state_dict()
 
 
+def _mmediting(state: dict, prefix: str = "generator.", **others) -> dict:
+    """The layout of an MMEditing (mmcv) checkpoint of a restorer: meta, state_dict with extras, optimizer."""
+    entries = {f"{prefix}{k}": v for k, v in state.items()} | {"step_counter": torch.tensor([500000.0])}
+    entries |= {k: torch.ones(2) for k in others}
+    meta = {"mmcv_version": "1.3.1", "time": "Tue May 20 10:00:00 2025", "iter": 500000, "config": "model = dict()"}
+    optimizer = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.zeros(2)}},
+                 "param_groups": [{"lr": 1e-4, "betas": (0.9, 0.99), "params": [0]}]}
+    return {"meta": meta, "state_dict": entries, "optimizer": optimizer}
+
+
 @pytest.mark.parametrize(
     "wrap",
     [
@@ -23,8 +33,13 @@ def tiny_state():
         lambda s: {"params_ema": s, "params": {k: v * 0 for k, v in s.items()}},
         lambda s: {"state_dict": {f"net.{k}": v for k, v in s.items()}},
         lambda s: {f"module.{k}": v for k, v in s.items()},
+        _mmediting,
+        lambda s: _mmediting(s, **{"discriminator.conv.weight": None}),
+        lambda s: {f"module.{k}": v for k, v in _mmediting(s)["state_dict"].items()},
+        lambda s: {f"generator.{k}": v for k, v in s.items()},
     ],
-    ids=["flat", "params", "params_ema-preferred", "lightning-net", "module-prefix"],
+    ids=["flat", "params", "params_ema-preferred", "lightning-net", "module-prefix", "mmediting",
+         "mmediting-gan", "mmediting-ddp", "generator-only"],
 )
 def test_containers_and_prefixes(tmp_path, tiny_state, wrap):
     path = tmp_path / "ckpt.pth"

@@ -13,6 +13,9 @@ from vrestore.errors import WeightsError
 # Containers used by the official training frameworks (BasicSR, MMEditing, Lightning), in preference order.
 _CONTAINER_KEYS = ("params_ema", "params", "state_dict", "model", "generator", "net")
 _PREFIXES = ("module.", "generator.", "net.", "model.")
+# MMEditing restorers keep the network under ``generator.`` beside other parts (``step_counter``, a
+# discriminator, loss networks): when some names carry it, only those belong to the network.
+_SUBMODULE_PREFIXES = ("generator.",)
 
 
 def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = None) -> dict[str, torch.Tensor]:
@@ -20,7 +23,8 @@ def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = 
 
     ``key`` picks a container entry (e.g. "params") that must exist; otherwise ``prefer`` is used when the
     file has it, else the first known container key.
-    Wrapper prefixes such as ``module.`` are stripped when every tensor name carries them.
+    Wrapper prefixes such as ``module.`` are stripped when every tensor name carries them; when only some
+    names start with ``generator.`` (an MMEditing restorer), those are the network and the rest is dropped.
     """
     path = Path(path)
     if not path.is_file():
@@ -78,6 +82,8 @@ def _is_flat(obj: Mapping) -> bool:
 
 def _strip_prefixes(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for prefix in _PREFIXES:
-        if all(k.startswith(prefix) for k in state):
-            state = {k[len(prefix) :]: v for k, v in state.items()}
+        if all(k.startswith(prefix) for k in state) or (
+            prefix in _SUBMODULE_PREFIXES and any(k.startswith(prefix) for k in state)
+        ):
+            state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
     return state
