@@ -195,8 +195,7 @@ def restore_video(
                 written = run_pipeline(
                     reader,
                     lambda frames: smooth_frames(
-                        restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile),
-                        options.temporal_smooth,
+                        restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile), options.temporal_smooth
                     ),
                     writer.write,
                     queue_size=options.queue_size,

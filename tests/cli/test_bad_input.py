@@ -161,3 +161,11 @@ def test_bad_tile_options_fail_before_writing(run_cli, small_video, tmp_path):
                      "--tile-overlap", "40")
     assert_one_line_error(result, 2)
     assert leftovers(tmp_path, {"small.mp4"}) == []
+
+
+@pytest.mark.parametrize(("model", "sigma", "fragment"), [("tiny.test", "20", "takes no input 'sigma'"),
+                                                          ("rvrt.denoise-davis", "300", "--sigma")])
+def test_bad_sigma_fails_before_writing(run_cli, small_video, tmp_path, model, sigma, fragment):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", model, "--sigma", sigma)
+    assert_one_line_error(result, 2, fragment)
+    assert leftovers(tmp_path, {"small.mp4"}) == []

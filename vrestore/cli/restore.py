@@ -31,6 +31,7 @@ from vrestore.cli._options import (
     WeightsOpt,
 )
 from vrestore.engine.smooth import check_strength
+from vrestore.errors import UsageError
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 EXAMPLE = (
@@ -56,6 +57,11 @@ def restore(
     tile_overlap: TileOverlapOpt = 16,
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
+    sigma: Annotated[
+        Optional[float],
+        typer.Option("--sigma", show_default=False,
+                     help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
+    ] = None,
     codec: CodecOpt = None,
     crf: CrfOpt = None,
     preset: PresetOpt = None,
@@ -72,6 +78,8 @@ def restore(
 ) -> None:
     """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
     check_strength(temporal_smooth)
+    if sigma is not None and not 0 <= sigma <= 255:
+        raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
     options = RestoreOptions(
         model=model,
         weights=weights,
@@ -85,6 +93,7 @@ def restore(
         profile=profile,
         compile=compile,
         temporal_smooth=temporal_smooth,
+        model_inputs={} if sigma is None else {"sigma": sigma},
     )
     run_restore(input, output, options, quiet=quiet, json_out=json_out)
 

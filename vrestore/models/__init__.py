@@ -5,6 +5,7 @@ import vrestore.models.dynet  # noqa: F401
 import vrestore.models.dynstaticnet  # noqa: F401
 import vrestore.models.pgdenet  # noqa: F401
 import vrestore.models.promptir  # noqa: F401
+import vrestore.models.rvrt  # noqa: F401
 import vrestore.models.tiny  # noqa: F401
 from vrestore.models.loaded import LoadedModel, resolve_device, resolve_dtype
 from vrestore.models.registry import DEFAULT_MODEL, build, get_spec, list_models, register, resolve_id
