@@ -44,3 +44,26 @@ PixFmtOpt = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixe
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]
+JsonLinesOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object per input file on stdout (JSON Lines).")
+]
+OutputDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--output-dir", "-o", help="Write every input's output into this folder (created if missing); "
+                                            "all positional arguments are then inputs."),
+]
+RecursiveOpt = Annotated[
+    bool, typer.Option("--recursive", "-r", help="Take videos from subfolders of input folders too, and mirror "
+                                                 "the subfolders under --output-dir.")
+]
+SkipExistingOpt = Annotated[
+    bool, typer.Option("--skip-existing", help="Leave inputs whose output already exists (reported as skipped).")
+]
+ContinueOnErrorOpt = Annotated[
+    bool, typer.Option("--continue-on-error", "-k", help="Go on with the next input after a failed one; exit "
+                                                         "with the code of the first failure at the end.")
+]
+ShardOpt = Annotated[
+    Optional[str], typer.Option("--shard", help="Process only share K of N (K/N, e.g. 2/4) of the sorted inputs: "
+                                                "for job arrays and several GPUs.")
+]
