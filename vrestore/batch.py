@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.io.frames import IMAGE_SUFFIXES, looks_like_glob
@@ -20,6 +22,7 @@ VIDEO_SUFFIXES = frozenset(
      ".wmv", ".flv", ".mxf", ".ogv", ".3gp"}
 )
 _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,12 @@ class Shard:
 
     def select(self, jobs: list[Job]) -> list[Job]:
         """The jobs of this shard: sorted by input path, every N-th starting at K-1."""
-        ordered = sorted(jobs, key=lambda job: str(job.source))
-        return [job for i, job in enumerate(ordered) if i % self.count == self.index - 1]
+        return self.pick(jobs, key=lambda job: str(job.source))
+
+    def pick(self, items: list[T], *, key: Callable[[T], str]) -> list[T]:
+        """The items of this shard: sorted by ``key``, every N-th starting at K-1."""
+        ordered = sorted(items, key=key)
+        return [item for i, item in enumerate(ordered) if i % self.count == self.index - 1]
 
 
 def expand_inputs(inputs: list[Path], *, recursive: bool = False) -> list[Job]:

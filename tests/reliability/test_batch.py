@@ -128,3 +128,20 @@ def test_same_folder_for_input_and_output_never_touches_inputs(cli, clips):
     result = cli("restore", clips / "a.mp4", "-o", clips, "-m", "tiny.test", "--overwrite")
     assert result.code == 4 and "is the input file" in result.stderr
     assert frame_count(clips / "a.mp4") == 4
+
+
+def test_synth_shards_cover_the_dataset_with_the_unsharded_results(cli, tmp_path):
+    from tests.cli.test_synth_cli import tree_digest
+    from tests.degrade.conftest import textured_images, write_frames
+
+    root = tmp_path / "clean"
+    for i, name in enumerate(("alpha", "beta", "gamma")):
+        write_frames(root / name, textured_images(2, seed=i))
+    whole = cli("synth", root, tmp_path / "whole", "--interval", "2", "--seed", "3", "-q")
+    assert whole.code == 0, whole.stderr
+    for k in (1, 2):
+        part = cli("synth", root, tmp_path / "parts", "--interval", "2", "--seed", "3", "-q", "--shard", f"{k}/2")
+        assert part.code == 0, part.stderr
+    assert tree_digest(tmp_path / "parts") == tree_digest(tmp_path / "whole")
+    single = cli("synth", root / "alpha", tmp_path / "one", "--shard", "1/2")
+    assert single.code == 2 and "--shard" in single.stderr
