@@ -145,3 +145,17 @@ def test_synth_shards_cover_the_dataset_with_the_unsharded_results(cli, tmp_path
     assert tree_digest(tmp_path / "parts") == tree_digest(tmp_path / "whole")
     single = cli("synth", root / "alpha", tmp_path / "one", "--shard", "1/2")
     assert single.code == 2 and "--shard" in single.stderr
+
+
+def test_restorer_reuses_its_model(tmp_path):
+    from vrestore.api import Restorer
+    from vrestore.options import RestoreOptions
+
+    restorer = Restorer(RestoreOptions(model="tiny.test", device="cpu"))
+    first = make_video(tmp_path / "one.mp4", frames=3, size=(32, 32))
+    second = make_video(tmp_path / "two.mp4", frames=5, size=(32, 32))
+    a = restorer.restore(first, tmp_path / "one_out.mkv")
+    model = restorer.model
+    b = restorer.restore(second, tmp_path / "two_out.mkv")
+    assert restorer.model is model and (a.frames, b.frames) == (3, 5)
+    assert not restorer.load_failed

@@ -102,3 +102,21 @@ def test_unreadable_input(cli, tmp_path):
     finally:
         source.chmod(0o600)
     assert result.code == 3 and "Traceback" not in result.stderr
+
+
+def test_disk_full_while_writing_is_an_output_error(cli, tmp_path, monkeypatch):
+    """Simulated ENOSPC from the muxer (as FFmpeg reports it): exit 4, one line, no partial file left."""
+    import errno
+
+    from vrestore.io.writer import VideoWriter
+
+    def full(self, vframe):
+        raise av.error.OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(VideoWriter, "_encode", full)
+    source = CASES["1x1"](tmp_path)
+    before = digest(source)
+    result = cli("restore", source, tmp_path / "out.mkv", "--model", "tiny.test")
+    assert_one_error_line(result, 4, "No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.mkv"]
+    assert digest(source) == before
