@@ -53,7 +53,8 @@ def restore(
     inputs: Annotated[
         list[Path],
         typer.Argument(help="Video file, .y4m, frame folder or quoted glob; then the output file or folder. "
-                            "With -o: any number of files, folders of videos and globs.", show_default=False),
+                            "With -o: any number of files, folders of videos and globs.", show_default=False,
+                       metavar="PATH"),
     ],
     output_dir: OutputDirOpt = None,
     model: ModelOpt = "pgdenet",
