@@ -145,6 +145,62 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     """
+    options = options or RestoreOptions()
+    if model is not None:
+        return _restore(source, destination, options, lambda: model, model.scale, progress)
+    return _restore(source, destination, options, lambda: _load_for(options), _scale_of(options.model), progress)
+
+
+class Restorer:
+    """Restores many files with one model, loaded on first use (so a batch loads and downloads it once).
+
+    ``load_failed`` tells a batch driver that the error came from loading the model, which would repeat
+    for every file, rather than from the file at hand.
+    """
+
+    def __init__(self, options: RestoreOptions | None = None) -> None:
+        self.options = options or RestoreOptions()
+        self.load_failed = False
+        self._model: LoadedModel | None = None
+
+    @property
+    def model(self) -> LoadedModel:
+        """The loaded model (loading it now if needed)."""
+        if self._model is None:
+            try:
+                self._model = _load_for(self.options)
+            except BaseException:
+                self.load_failed = True
+                raise
+        return self._model
+
+    def restore(
+        self,
+        source: str | Path,
+        destination: str | Path | None = None,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> RestoreResult:
+        """Like :func:`restore_video` with this restorer's options and model."""
+        scale = self._model.scale if self._model is not None else _scale_of(self.options.model)
+        return _restore(source, destination, self.options, lambda: self.model, scale, progress)
+
+
+def _load_for(options: RestoreOptions) -> LoadedModel:
+    return load_model(
+        options.model, weights=options.weights, device=options.device, dtype=options.dtype,
+        cache_dir=options.cache_dir, inputs=options.model_inputs,
+    )
+
+
+def _restore(
+    source: str | Path,
+    destination: str | Path | None,
+    options: RestoreOptions,
+    get_model: Callable[[], LoadedModel],
+    scale: int,
+    progress: Callable[[Progress], None] | None,
+) -> RestoreResult:
     from vrestore.engine.accel import accelerate
     from vrestore.engine.autosize import choose_sizes
     from vrestore.engine.chunking import resolve_clip
@@ -157,18 +213,13 @@ def restore_video(
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import check_output, open_writer
 
-    options = options or RestoreOptions()
     check_strength(options.temporal_smooth)
     source = Path(source)
     info = probe(source)
     dst = Path(destination) if destination is not None else default_output_path(source, info)
-    scale = model.scale if model is not None else _scale_of(options.model)
     check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
                  size=(info.width * scale, info.height * scale))
-    loaded = model or load_model(
-        options.model, weights=options.weights, device=options.device, dtype=options.dtype,
-        cache_dir=options.cache_dir, inputs=options.model_inputs,
-    )
+    loaded = get_model()
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)

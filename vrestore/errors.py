@@ -13,6 +13,7 @@ OutputError             4     io/api: output exists without --overwrite, unwrita
 WeightsError            5     weights/api: checkpoint missing, download failed, checksum mismatch, offline
 DeviceError             6     models/engine: CUDA requested but absent; out of memory at the smallest tile
 (KeyboardInterrupt)     130   Ctrl-C; the partial output is removed
+(SIGTERM)               143   terminated by a scheduler or ``kill``/``timeout``; the partial output is removed
 ======================  ====  ==========================================================================
 
 Every message names the bad value and says what to do about it, in one line.

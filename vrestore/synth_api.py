@@ -57,6 +57,7 @@ class SynthOptions:
     keep_ext: bool = False
     overwrite: bool = False
     workers: int = 1
+    shard: tuple[int, int] | None = None  # (K, N): dataset mode degrades only share K of N of the clips
     queue_size: int = 8
 
 
@@ -387,6 +388,10 @@ def synthesize_dataset(
     seed = options.seed if options.seed is not None else secrets.randbits(32)
     options = replace(options, seed=seed)
     jobs = dataset_jobs(src, dst, options.encode)
+    if options.shard is not None:
+        from vrestore.batch import Shard
+
+        jobs = Shard(*options.shard).pick(jobs, key=lambda job: job[0])
     dst.mkdir(exist_ok=True)
     started = time.perf_counter()
     results: dict[str, SynthResult] = {}

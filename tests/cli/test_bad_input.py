@@ -148,11 +148,14 @@ def _interrupt_mid_run(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedPr
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), leftovers(tmp_path, {"long.mkv"})
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupt_removes_partial_output(tmp_path, sig):
+@pytest.mark.parametrize(
+    ("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_interrupt_removes_partial_output(tmp_path, sig, code, word):
     proc, left = _interrupt_mid_run(tmp_path, sig)
-    assert proc.returncode == 130, proc.stderr
-    assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == code, proc.stderr
+    assert word in proc.stderr and "Traceback" not in proc.stderr
     assert left == []
 
 

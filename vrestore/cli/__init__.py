@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,16 +15,19 @@ import typer
 from vrestore.cli import compare, demo, evaluate, models, restore, synth, train  # noqa: F401  (registers the commands)
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
-from vrestore.cli._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, exit_code_for
+from vrestore.cli._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, exit_code_for
 from vrestore.cli._process import pin_malloc_mmap_threshold
 from vrestore.errors import VrestoreError
 
 __all__ = ["app", "main"]
 
+_sigterm_received = threading.Event()
+
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to one stderr line and the documented exit code."""
     debug = os.environ.get("VRESTORE_DEBUG", "") not in ("", "0")
+    _sigterm_received.clear()
     pin_malloc_mmap_threshold()
     try:
         with _process_state_restored():
@@ -47,9 +51,12 @@ def main(argv: list[str] | None = None) -> None:
         else:
             error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with VRESTORE_DEBUG=1 for a traceback)")
             code = EXIT_INTERNAL
-    if code == EXIT_INTERRUPTED:
+    if code == EXIT_INTERRUPTED and _sigterm_received.is_set():
+        code = EXIT_TERMINATED  # Typer reports any KeyboardInterrupt as 130; ours came from SIGTERM
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         # Typer turns Ctrl-C into exit code 130 itself; either way the run was cleaned up by then.
-        error_line("interrupted; the partial output was removed")
+        what = "terminated (SIGTERM)" if code == EXIT_TERMINATED else "interrupted"
+        error_line(f"{what}; the partial output was removed")
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -81,10 +88,11 @@ def _process_state_restored() -> Iterator[None]:
 
 
 def _terminate_as_interrupt() -> None:
-    """Treat SIGTERM (batch schedulers, `timeout`) like Ctrl-C so partial outputs are cleaned up."""
+    """Treat SIGTERM (batch schedulers, `timeout`) like Ctrl-C so partial outputs are cleaned up (exit 143)."""
 
     def handler(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
+        _sigterm_received.set()
+        raise Terminated
 
     try:
         signal.signal(signal.SIGTERM, handler)

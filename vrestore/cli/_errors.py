@@ -12,6 +12,12 @@ EXIT_OUTPUT = 4
 EXIT_WEIGHTS = 5
 EXIT_DEVICE = 6
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells and schedulers expect
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the same clean-up runs."""
+
 
 _CODES: tuple[tuple[type[VrestoreError], int], ...] = (
     (UsageError, EXIT_USAGE),
@@ -24,6 +30,8 @@ _CODES: tuple[tuple[type[VrestoreError], int], ...] = (
 
 def exit_code_for(error: BaseException) -> int:
     """The documented exit code for ``error``."""
+    if isinstance(error, Terminated):
+        return EXIT_TERMINATED
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     for cls, code in _CODES:

@@ -52,3 +52,26 @@ CompileOpt = Annotated[
     bool,
     typer.Option("--compile", help="Compile the model with torch.compile (slow start; eager on failure)."),
 ]
+JsonLinesOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object per input file on stdout (JSON Lines).")
+]
+OutputDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--output-dir", "-o", help="Write every input's output into this folder (created if missing); "
+                                            "all positional arguments are then inputs."),
+]
+RecursiveOpt = Annotated[
+    bool, typer.Option("--recursive", "-r", help="Take videos from subfolders of input folders too, and mirror "
+                                                 "the subfolders under --output-dir.")
+]
+SkipExistingOpt = Annotated[
+    bool, typer.Option("--skip-existing", help="Leave inputs whose output already exists (reported as skipped).")
+]
+ContinueOnErrorOpt = Annotated[
+    bool, typer.Option("--continue-on-error", "-k", help="Go on with the next input after a failed one; exit "
+                                                         "with the code of the first failure at the end.")
+]
+ShardOpt = Annotated[
+    Optional[str], typer.Option("--shard", help="Process only share K of N (K/N, e.g. 2/4) of the sorted inputs: "
+                                                "for job arrays and several GPUs.")
+]

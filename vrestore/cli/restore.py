@@ -1,4 +1,4 @@
-"""``vrestore restore``: restore one video."""
+"""``vrestore restore``: restore one video, or a batch of them with one model."""
 
 from __future__ import annotations
 
@@ -8,34 +8,44 @@ from typing import Annotated, Optional
 
 import typer
 
+from vrestore.batch import Job, Outcome, Shard, check_distinct, expand_inputs, make_parent, output_path
 from vrestore.cli import _console
 from vrestore.cli._app import app
+from vrestore.cli._console import error_line
+from vrestore.cli._errors import EXIT_OK, exit_code_for
 from vrestore.cli._options import (
     CacheDirOpt,
     ClipOpt,
     ClipOverlapOpt,
     CodecOpt,
     CompileOpt,
+    ContinueOnErrorOpt,
     CrfOpt,
     DeviceOpt,
     DtypeOpt,
-    JsonOpt,
+    JsonLinesOpt,
     ModelOpt,
+    OutputDirOpt,
     OverwriteOpt,
     PixFmtOpt,
     PresetOpt,
     ProfileOpt,
     QuietOpt,
+    RecursiveOpt,
+    ShardOpt,
+    SkipExistingOpt,
     TileOpt,
     TileOverlapOpt,
     WeightsOpt,
 )
 from vrestore.engine.smooth import check_strength
-from vrestore.errors import UsageError
+from vrestore.errors import UsageError, VrestoreError
+from vrestore.io.frames import looks_like_glob
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 EXAMPLE = (
     "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
+    "Batch: vrestore restore clips/ more/*.mp4 -o restored/ --recursive --skip-existing --continue-on-error\n\n"
     "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames. "
     "Outputs: .mp4 .mkv .mov .webm, or a folder (PNG frames)."
 )
@@ -43,11 +53,13 @@ EXAMPLE = (
 
 @app.command(epilog=EXAMPLE)
 def restore(
-    input: Annotated[Path, typer.Argument(help="Video file, .y4m, frame folder or quoted glob.", show_default=False)],
-    output: Annotated[
-        Optional[Path], typer.Argument(help="Output file or folder (default: <stem>_restored.<ext> beside the input).",
-                                       show_default=False)
-    ] = None,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Video file, .y4m, frame folder or quoted glob; then the output file or folder. "
+                            "With -o: any number of files, folders of videos and globs.", show_default=False,
+                       metavar="PATH"),
+    ],
+    output_dir: OutputDirOpt = None,
     model: ModelOpt = "pgdenet",
     weights: WeightsOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -71,12 +83,16 @@ def restore(
                             "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
     ] = 0.0,
     overwrite: OverwriteOpt = False,
+    recursive: RecursiveOpt = False,
+    skip_existing: SkipExistingOpt = False,
+    continue_on_error: ContinueOnErrorOpt = False,
+    shard: ShardOpt = None,
     quiet: QuietOpt = False,
-    json_out: JsonOpt = False,
+    json_out: JsonLinesOpt = False,
     profile: ProfileOpt = False,
     compile: CompileOpt = False,
 ) -> None:
-    """Restore a video, keeping its timing, colour, bit depth, rotation and audio."""
+    """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
     check_strength(temporal_smooth)
     if sigma is not None and not 0 <= sigma <= 255:
         raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
@@ -95,24 +111,112 @@ def restore(
         temporal_smooth=temporal_smooth,
         model_inputs={} if sigma is None else {"sigma": sigma},
     )
-    run_restore(input, output, options, quiet=quiet, json_out=json_out)
+    if skip_existing and overwrite:
+        raise UsageError("--skip-existing and --overwrite contradict each other; pass one of them")
+    pairs = _pairs(inputs, output_dir, recursive=recursive)
+    if shard is not None:
+        pairs = _shard_pairs(pairs, Shard.parse(shard))
+    run_batch(pairs, options, quiet=quiet, json_out=json_out, skip_existing=skip_existing,
+              continue_on_error=continue_on_error, make_folders=output_dir is not None)
+
+
+def _pairs(inputs: list[Path], output_dir: Path | None, *, recursive: bool) -> list[tuple[Path, Path | None]]:
+    """(input, output) pairs: ``IN [OUT]`` without -o (the original form), any inputs with -o."""
+    if output_dir is None:
+        if len(inputs) > 2:
+            raise UsageError(
+                f"{len(inputs)} inputs given without an output folder; pass -o FOLDER to restore several inputs"
+            )
+        return [(inputs[0], inputs[1] if len(inputs) == 2 else None)]
+    jobs = expand_inputs(inputs, recursive=recursive)
+    pairs: list[tuple[Path, Path | None]] = [
+        (job.source, output_path(job, output_dir, frames=_is_frames(job.source))) for job in jobs
+    ]
+    check_distinct([out for _, out in pairs if out is not None])
+    return pairs
+
+
+def _is_frames(source: Path) -> bool:
+    return source.is_dir() or looks_like_glob(str(source)) and not source.exists()
+
+
+def _shard_pairs(pairs: list[tuple[Path, Path | None]], shard: Shard) -> list[tuple[Path, Path | None]]:
+    by_source = {str(src): (src, dst) for src, dst in pairs}
+    jobs = shard.select([Job(src, Path(src.name)) for src, _ in pairs])
+    return [by_source[str(job.source)] for job in jobs]
 
 
 def run_restore(
     source: Path, destination: Path | None, options: RestoreOptions, *, quiet: bool, json_out: bool
 ) -> None:
-    """Run one restore with progress and print the result (shared by ``restore`` and ``demo``)."""
-    from vrestore.api import restore_video
+    """Run one restore with progress and print the result (``demo`` uses it)."""
+    run_batch([(source, destination)], options, quiet=quiet, json_out=json_out)
+
+
+def run_batch(
+    pairs: list[tuple[Path, Path | None]],
+    options: RestoreOptions,
+    *,
+    quiet: bool,
+    json_out: bool,
+    skip_existing: bool = False,
+    continue_on_error: bool = False,
+    make_folders: bool = False,
+) -> None:
+    """Restore each (input, output) pair with one model; report each file; exit with the first failure's code.
+
+    Without ``continue_on_error`` the first failure stops the batch (its error goes to ``main``). Errors of
+    loading the model stop the batch always, since they would repeat for every file. ``make_folders``
+    creates each output's folder (batches into -o FOLDER mirror subfolders).
+    """
+    from vrestore.api import Restorer
 
     _console.show_warnings(not quiet)
-    _prefetch_weights(options, quiet=quiet)
-    with _console.frame_progress(f"restoring {source.name}", None, enabled=not quiet) as update:
-        result = restore_video(
-            source, destination, options, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
-        )
+    _prefetch_weights(options, quiet=quiet or json_out)
+    restorer = Restorer(options)
+    outcomes: list[Outcome] = []
+    first_code = EXIT_OK
+    for number, (source, destination) in enumerate(pairs, 1):
+        if skip_existing and destination is not None and destination.exists():
+            outcomes.append(Outcome("skipped", str(source), str(destination)))
+            _report(outcomes[-1], quiet=quiet, json_out=json_out)
+            continue
+        label = f"restoring {source.name}" + (f" ({number}/{len(pairs)})" if len(pairs) > 1 else "")
+        try:
+            if make_folders and destination is not None:
+                make_parent(destination)
+            with _console.frame_progress(label, None, enabled=not quiet and not json_out) as update:
+                result = restorer.restore(
+                    source, destination, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
+                )
+        except VrestoreError as exc:
+            code = exit_code_for(exc)
+            failed = Outcome("failed", str(source), None if destination is None else str(destination),
+                             code=code, error=str(exc))
+            if json_out:
+                print(json.dumps(failed.to_dict()), flush=True)
+            if not continue_on_error or restorer.load_failed or len(pairs) == 1:
+                raise
+            error_line(f"{source}: {exc}")
+            outcomes.append(failed)
+            first_code = first_code or code
+            continue
+        done = Outcome("ok", result.input, result.output, result.frames, result.seconds, details=result.to_dict())
+        outcomes.append(done)
+        _report(done, quiet=quiet, json_out=json_out, result=result)
+    if len(pairs) > 1 and not quiet and not json_out:
+        counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}
+        print(f"{counts['ok']} restored, {counts['skipped']} skipped, {counts['failed']} failed", flush=True)
+    if first_code:
+        raise typer.Exit(first_code)
+
+
+def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> None:
     if json_out:
-        print(json.dumps(result.to_dict()), flush=True)
-    elif not quiet:
+        print(json.dumps(outcome.to_dict()), flush=True)
+    elif quiet:
+        return
+    elif result is not None:
         print(
             f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
             f"({result.fps:.1f} fps, model {result.model} on {result.device})",
@@ -120,6 +224,8 @@ def run_restore(
         )
         if result.profile is not None:
             print(_console.profile_line(result.profile), flush=True)
+    else:
+        print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
 
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:

@@ -10,7 +10,17 @@ import typer
 
 from vrestore.cli import _console
 from vrestore.cli._app import app
-from vrestore.cli._options import CodecOpt, CrfOpt, JsonOpt, OverwriteOpt, PixFmtOpt, PresetOpt, QuietOpt
+from vrestore.cli._options import (
+    CodecOpt,
+    CrfOpt,
+    JsonOpt,
+    OverwriteOpt,
+    PixFmtOpt,
+    PresetOpt,
+    QuietOpt,
+    ShardOpt,
+)
+from vrestore.errors import UsageError
 from vrestore.options import EncodeOptions
 
 EXAMPLE = (
@@ -57,6 +67,7 @@ def synth(
     pix_fmt: PixFmtOpt = None,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
+    shard: ShardOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Make a degraded copy of a clean video (or of a dataset of clips) for training and testing."""
@@ -67,8 +78,11 @@ def synth(
         weather=weather, strength=strength, seed=seed,
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         keep_ext=keep_ext, overwrite=overwrite, workers=workers,
+        shard=None if shard is None else _shard(shard),
     )
     _console.show_warnings(not quiet and not json_out)
+    if options.shard is not None and not is_dataset_root(input):
+        raise UsageError("--shard splits a dataset (a folder of clips); a single clip cannot be split")
     if is_dataset_root(input):
         def on_clip(result) -> None:
             if not quiet and not json_out:
@@ -91,3 +105,10 @@ def synth(
         print(f"synthesized {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
               f"({result.fps:.1f} fps, {result.protocol}/{result.schedule}, seed {result.seed}); "
               f"sidecar {result.sidecar}", flush=True)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from vrestore.batch import Shard
+
+    shard = Shard.parse(text)
+    return shard.index, shard.count
