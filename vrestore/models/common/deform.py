@@ -34,6 +34,8 @@ class ModulatedDeformConv(nn.Module):
         torchvision has no bf16 kernel (and no half one on the CPU), so those run in fp32.
         """
         dtype = x.dtype
+        # torchvision's CPU kernel indexes out of bounds on non-finite offsets; sample nothing there instead.
+        offset = torch.nan_to_num(offset, nan=0.0, posinf=0.0, neginf=0.0)
         if dtype == torch.bfloat16 or (dtype == torch.float16 and x.device.type == "cpu"):
             x = x.float()
         weight, bias = self.weight.to(x.dtype), self.bias.to(x.dtype)
