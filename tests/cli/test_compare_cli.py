@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import gradient_images, write_clip
+from tests.helpers import make_video
 from vrestore.compare.layout import band_height
 from vrestore.io.frames import read_image
+from vrestore.io.probe import probe
 from vrestore.io.reader import open_reader
 
 
@@ -110,3 +112,22 @@ def test_output_equal_to_an_input_is_refused(run_cli, pair):
     result = run_cli("compare", a, b, "-o", b, "--overwrite")
     assert result.code == 4 and "is one of the inputs" in result.stderr
     assert a.read_bytes() == before
+
+
+def test_restore_preview_only_writes_the_comparison_and_stops(run_cli, tmp_path):
+    source = make_video(tmp_path / "in.mp4", frames=12, size=(64, 48))
+    result = run_cli("restore", source, tmp_path / "out.mkv", "--model", "tiny.test", "--device", "cpu",
+                            "--preview", "4", "--preview-only", "--json")
+    assert result.code == 0, result.stderr
+    assert not (tmp_path / "out.mkv").exists()
+    assert probe(tmp_path / "out.preview.mp4").frame_count == 4
+
+
+def test_restore_preview_then_full_run(run_cli, tmp_path):
+    source = make_video(tmp_path / "in.mp4", frames=12, size=(64, 48))
+    result = run_cli("restore", source, tmp_path / "out.mkv", "--model", "tiny.test", "--device", "cpu",
+                            "--preview", "3")
+    assert result.code == 0, result.stderr
+    assert "preview of in.mp4" in result.stdout
+    assert probe(tmp_path / "out.preview.mp4").frame_count == 3
+    assert probe(tmp_path / "out.mkv").frame_count == 12

@@ -35,3 +35,4 @@ def test_preview_holds_input_and_restored_side_by_side(tmp_path):
     # The left panel is the input (up to the lossy preview encode).
     assert np.abs(left - first_input.astype(int)).mean() < 4
     assert picture[: band // 2].max() > 0  # a label was drawn
+

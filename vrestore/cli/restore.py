@@ -43,6 +43,8 @@ from vrestore.errors import UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
+DEFAULT_PREVIEW_FRAMES = 48
+
 EXAMPLE = (
     "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
     "Batch: vrestore restore clips/ more/*.mp4 -o restored/ --recursive --skip-existing --continue-on-error\n\n"
@@ -91,6 +93,13 @@ def restore(
     json_out: JsonLinesOpt = False,
     profile: ProfileOpt = False,
     compile: CompileOpt = False,
+    preview: Annotated[
+        int, typer.Option("--preview", min=0, metavar="N", help="First write <output>.preview.mp4: the first N "
+                          "frames restored beside the input, to check settings quickly (0 = off).")
+    ] = 0,
+    preview_only: Annotated[
+        bool, typer.Option("--preview-only", help="Write the --preview comparison and stop (no full run).")
+    ] = False,
 ) -> None:
     """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
     check_strength(temporal_smooth)
@@ -113,11 +122,14 @@ def restore(
     )
     if skip_existing and overwrite:
         raise UsageError("--skip-existing and --overwrite contradict each other; pass one of them")
+    if preview_only and preview == 0:
+        preview = DEFAULT_PREVIEW_FRAMES
     pairs = _pairs(inputs, output_dir, recursive=recursive)
     if shard is not None:
         pairs = _shard_pairs(pairs, Shard.parse(shard))
     run_batch(pairs, options, quiet=quiet, json_out=json_out, skip_existing=skip_existing,
-              continue_on_error=continue_on_error, make_folders=output_dir is not None)
+              continue_on_error=continue_on_error, make_folders=output_dir is not None,
+              preview=preview, preview_only=preview_only)
 
 
 def _pairs(inputs: list[Path], output_dir: Path | None, *, recursive: bool) -> list[tuple[Path, Path | None]]:
@@ -162,12 +174,15 @@ def run_batch(
     skip_existing: bool = False,
     continue_on_error: bool = False,
     make_folders: bool = False,
+    preview: int = 0,
+    preview_only: bool = False,
 ) -> None:
     """Restore each (input, output) pair with one model; report each file; exit with the first failure's code.
 
     Without ``continue_on_error`` the first failure stops the batch (its error goes to ``main``). Errors of
     loading the model stop the batch always, since they would repeat for every file. ``make_folders``
-    creates each output's folder (batches into -o FOLDER mirror subfolders).
+    creates each output's folder (batches into -o FOLDER mirror subfolders). ``preview`` > 0 first writes
+    ``<output>.preview.mp4`` (the first ``preview`` frames, input beside restored); ``preview_only`` stops there.
     """
     from vrestore.api import Restorer
 
@@ -185,6 +200,12 @@ def run_batch(
         try:
             if make_folders and destination is not None:
                 make_parent(destination)
+            if preview:
+                shown = _preview(restorer, source, destination, preview, quiet=quiet or json_out)
+                if preview_only:
+                    outcomes.append(Outcome("preview", str(source), str(shown), shown_frames(shown)))
+                    _report(outcomes[-1], quiet=quiet, json_out=json_out)
+                    continue
             with _console.frame_progress(label, None, enabled=not quiet and not json_out) as update:
                 result = restorer.restore(
                     source, destination, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
@@ -224,8 +245,30 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> No
         )
         if result.profile is not None:
             print(_console.profile_line(result.profile), flush=True)
+    elif outcome.status == "preview":
+        return  # _preview said where it wrote
     else:
         print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
+
+
+def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool) -> Path:
+    """Write the side-by-side preview of ``source``'s first ``frames`` frames; returns its path."""
+    from vrestore.api import default_output_path
+    from vrestore.compare.preview import preview_path, write_preview
+    from vrestore.io.probe import probe
+
+    target = preview_path(destination if destination is not None else default_output_path(source, probe(source)))
+    result = write_preview(source, target, restorer.model, restorer.options, frames)
+    if not quiet:
+        print(f"preview of {source.name}: {result.output} ({result.frames} frames, input | restored)", flush=True)
+    return target
+
+
+def shown_frames(path: Path) -> int:
+    """Frame count of a written preview."""
+    from vrestore.io.probe import probe
+
+    return probe(path).frame_count or 0
 
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
