@@ -1,24 +1,13 @@
-"""Run the real CLI in-process for the reliability tests."""
+"""Run the real CLI in-process for the reliability tests (the CLI tests' runner, under a shorter name)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.cli.conftest import CliResult
-from vrestore.cli import main
+from tests.cli.conftest import run_cli  # noqa: F401  (makes the fixture visible here)
 
 
 @pytest.fixture()
-def cli(capsys):
+def cli(run_cli):  # noqa: F811
     """``vrestore ARGS`` in-process: exit code, stdout and stderr."""
-
-    def run(*args: object) -> CliResult:
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
-
-    return run
+    return run_cli
