@@ -59,7 +59,8 @@ OFFICIAL = register(ModelSpec(
 TUD = register(ModelSpec(
     id="pgdenet.tud",
     factory=tud_net,
-    description="PGDENet, small configuration trained by vrestore on TUD degradations",
+    description="PGDENet, small configuration for training your own weights (configs/pgdenet-tud.yml); "
+                "no trained weights ship yet, pass yours with --weights",
     requires_weights=True,
     min_size=256,
     default_tile=720,
