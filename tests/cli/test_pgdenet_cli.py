@@ -66,3 +66,15 @@ def test_official_size_restores_end_to_end(run_cli, tmp_path):
                      "--device", "cpu", "--json")
     assert result.code == 0, result.stderr
     assert probe(tmp_path / "out.mp4").frame_count == 3
+
+
+def test_models_inspect_lists_exactly_the_official_names_and_shapes(run_cli):
+    from pathlib import Path
+
+    listed = Path(__file__).parents[1] / "models" / "golden" / "pgdenet_official_keys.txt"
+    expected = {line for line in listed.read_text(encoding="utf-8").splitlines() if line}
+    result = run_cli("models", "inspect", "pgdenet.official", "--json")
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {f"{k} {v}" for k, v in report["state_dict"].items()} == expected
+    assert report["parameters"] == 39_854_280

@@ -58,15 +58,11 @@ def test_packaged_manifest_is_valid():
         assert entry.url is None or entry.url.startswith("https://")
 
 
-def test_pending_entries_in_the_comments_are_valid():
-    """The commented-out entries for models not registered yet parse once uncommented."""
-    text = manifest_text()
-    block = text[text.index('\n# ["', text.index("Entries waiting for their models")):]
-    pending = parse_manifest("\n".join(line[2:] for line in block.splitlines()), "pending")
-    assert not [k for k in pending if k.startswith("rvrt.")]  # registered: live entries now
-    assert "spynet.sintel-final" in pending
-    assert all(not e.verified for e in pending.values())
-    assert pending["spynet.sintel-final"].component_of
+def test_spynet_is_a_live_component_entry():
+    """SpyNet, which PGDENet training starts from, is listed (unverified: its release asset was never hashed)."""
+    entry = parse_manifest(manifest_text(), "packaged")["spynet.sintel-final"]
+    assert set(entry.component_of) == {"pgdenet.official", "pgdenet.tud"}
+    assert not entry.verified and entry.state_key == "params"
 
 
 def test_registry_and_manifest_are_consistent():
