@@ -203,7 +203,7 @@ def run_batch(
             if preview:
                 shown = _preview(restorer, source, destination, preview, quiet=quiet or json_out)
                 if preview_only:
-                    outcomes.append(Outcome("preview", str(source), str(shown), shown_frames(shown)))
+                    outcomes.append(Outcome("preview", str(source), shown.output, shown.frames, shown.seconds))
                     _report(outcomes[-1], quiet=quiet, json_out=json_out)
                     continue
             with _console.frame_progress(label, None, enabled=not quiet and not json_out) as update:
@@ -251,8 +251,8 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> No
         print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
 
 
-def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool) -> Path:
-    """Write the side-by-side preview of ``source``'s first ``frames`` frames; returns its path."""
+def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool):
+    """Write the side-by-side preview of ``source``'s first ``frames`` frames; returns its CompareResult."""
     from vrestore.api import default_output_path
     from vrestore.compare.preview import preview_path, write_preview
     from vrestore.io.probe import probe
@@ -261,14 +261,7 @@ def _preview(restorer, source: Path, destination: Path | None, frames: int, *, q
     result = write_preview(source, target, restorer.model, restorer.options, frames)
     if not quiet:
         print(f"preview of {source.name}: {result.output} ({result.frames} frames, input | restored)", flush=True)
-    return target
-
-
-def shown_frames(path: Path) -> int:
-    """Frame count of a written preview."""
-    from vrestore.io.probe import probe
-
-    return probe(path).frame_count or 0
+    return result
 
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
