@@ -26,7 +26,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.models.seeded import seeded_state  # noqa: E402
+from vrestore.models.seeded import seeded_state  # noqa: E402
 
 SEED = 7
 REDUCED = {"mid_channels": 24, "num_blocks": 2, "prompt_size": 16, "prompt_dim": 24, "keyframe_interval": 3,
@@ -117,7 +117,7 @@ def main() -> None:
         print(f"wrote {len(lines)} keys to {args.keys}")
         return
     model = _official_model(mod, REDUCED).eval()
-    model.load_state_dict(seeded_state(model.state_dict(), SEED))
+    model.load_state_dict(seeded_state({k: v.shape for k, v in model.state_dict().items()}, SEED))
     clip = _frames(7, 256)
     with torch.no_grad():
         out = model(clip.float() / 255)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.models.seeded import seeded_state
 from vrestore.models.pgdenet.network import PGDENet
+from vrestore.models.seeded import fill_seeded
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,8 +22,7 @@ def _model_like(config: dict) -> PGDENet:
 def test_matches_the_official_implementation():
     """Golden made by scripts/make_pgdenet_golden.py from the official code (seeded weights, real frames)."""
     golden = torch.load(GOLDEN / "pgdenet.pt", weights_only=True)
-    model = _model_like(golden["config"])
-    model.load_state_dict(seeded_state(model.state_dict(), golden["seed"]), strict=True)
+    model = fill_seeded(_model_like(golden["config"]), golden["seed"])
     with torch.no_grad():
         out = model(golden["input"].float() / 255)
     assert (out[..., 80:176, 80:176] - golden["crop"]).abs().max() <= 1e-4
