@@ -7,17 +7,24 @@ It never prints: progress goes through a callback, warnings through ``logging.ge
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vrestore.errors import InputError, WeightsError
+from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
+from vrestore.frame import Frame
 from vrestore.io.info import VideoInfo
 from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
+
+if TYPE_CHECKING:
+    from vrestore.io.writer import FrameWriter
+    from vrestore.resume import ResumeState
 
 log = logging.getLogger("vrestore")
 
@@ -144,6 +151,8 @@ def restore_video(
 
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
+    With ``options.resume`` an interrupt keeps the partial output (raising :class:`PartialKept`), and a
+    kept one is continued (see ``vrestore.resume`` and ``vrestore.engine.splice``).
     """
     options = options or RestoreOptions()
     if model is not None:
@@ -201,22 +210,28 @@ def _restore(
     scale: int,
     progress: Callable[[Progress], None] | None,
 ) -> RestoreResult:
+    from vrestore import resume
     from vrestore.engine.accel import accelerate
-    from vrestore.engine.autosize import choose_sizes
+    from vrestore.engine.autosize import SizeChoice, choose_sizes
     from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.runner import restore_frames
     from vrestore.engine.smooth import check_strength, smooth_frames
+    from vrestore.engine.splice import resume_point, splice
     from vrestore.engine.tiling import Tiler
+    from vrestore.io.output_check import is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import check_output, open_writer
+    from vrestore.options import ClipOptions, TileOptions
 
     check_strength(options.temporal_smooth)
     source = Path(source)
     info = probe(source)
     dst = Path(destination) if destination is not None else default_output_path(source, info)
+    if options.resume:
+        _check_resumable(options, dst)
     check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
                  size=(info.width * scale, info.height * scale))
     loaded = get_model()
@@ -224,38 +239,74 @@ def _restore(
     resolve_clip(loaded.spec, options.clip)
     Tiler(loaded, options.tile)
 
+    state: resume.ResumeState | None = None
+    wanted: dict[str, Any] = {}
+    if options.resume:
+        wanted = resume.output_options(options, model=loaded.spec.id, device=str(loaded.device))
+        state = resume.load(dst)
+        if state is not None:
+            resume.check_matches(state, dst, wanted, resume.input_identity(source))
+
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
     log.addHandler(collector)
     try:
         _check_size(info, loaded)
-        # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
-        sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
+        if state is not None:  # the sizes the interrupted run used, whatever memory is free now
+            sizes = SizeChoice(TileOptions(**state.sizes["tile"]), ClipOptions(**state.sizes["clip"]), "resumed",
+                               f"continued after {state.frames_done} frames")
+        else:
+            # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
+            sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
+        start, first = (0, 0) if state is None else resume_point(state.frames_done,
+                                                                 resolve_clip(loaded.spec, sizes.clip))
         accelerate(loaded, compile=options.compile)
         started = time.perf_counter()
         profile.restart()
-        with open_reader(source) as reader:
+        with ExitStack() as stack:
+            reader = stack.enter_context(open_reader(source))
             out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
-            with open_writer(dst, info, width=out_w, height=out_h, encode=options.encode,
-                             overwrite=options.overwrite) as writer:
+            writer = stack.enter_context(open_writer(
+                dst, info, width=out_w, height=out_h, encode=options.encode, overwrite=options.overwrite,
+                temp_path=resume.next_path(dst) if state is not None else None,
+            ))
+            if state is None and not is_frame_folder(dst):
+                resume.discard(dst, part=False)  # a stale state of a part the writer just replaced
 
-                def on_frame(done: int) -> None:
-                    if progress is not None:
-                        progress(Progress(done, info.frame_count, time.perf_counter() - started))
+            def on_frame(done: int) -> None:
+                if progress is not None:
+                    progress(Progress(done, info.frame_count, time.perf_counter() - started))
 
-                written = run_pipeline(
-                    reader,
-                    lambda frames: smooth_frames(
-                        restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile), options.temporal_smooth
-                    ),
-                    writer.write,
-                    queue_size=options.queue_size,
-                    on_frame=on_frame,
-                    profile=profile,
+            def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
+                return smooth_frames(
+                    restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile), options.temporal_smooth
                 )
+
+            transform = restored
+            if state is not None:
+                kept = stack.enter_context(open_reader(resume.part_path(dst)))
+
+                def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+                    return splice(frames, (frame.image for frame in kept), start, first, restored)
+
+            try:
+                written = run_pipeline(reader, transform, writer.write, queue_size=options.queue_size,
+                                       on_frame=on_frame, profile=profile)
                 if written == 0:
                     raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
                 writer.close()
+            except KeyboardInterrupt as exc:
+                if not options.resume:
+                    raise
+                new_state = resume.ResumeState(
+                    loaded.spec.id, wanted, resume.checksum(wanted), resume.input_identity(source),
+                    {"tile": asdict(sizes.tile), "clip": asdict(sizes.clip)}, 0)
+                frames = _keep_for_resume(writer, dst, state, new_state)
+                if frames:
+                    raise PartialKept(str(source), resume.part_path(dst), frames) from exc
+                raise
+        if not is_frame_folder(dst):
+            resume.discard(dst)  # the output is complete: the kept part and its state are done with
     finally:
         log.removeHandler(collector)
     seconds = time.perf_counter() - started
@@ -273,6 +324,43 @@ def _restore(
         profile=profile.report() if options.profile else None,
         sizes=sizes.to_dict(),
     )
+
+
+def _check_resumable(options: RestoreOptions, destination: Path) -> None:
+    """UsageError for the combinations ``--resume`` cannot continue exactly (before anything is loaded)."""
+    from vrestore.engine.chunking import resolve_clip
+    from vrestore.io.output_check import is_frame_folder
+
+    if options.temporal_smooth:
+        raise UsageError("--resume cannot be combined with --temporal-smooth (the smoothing carries every frame "
+                         "into the next, so a continued run would differ); drop one of them")
+    if is_frame_folder(destination):
+        raise UsageError(f"--resume needs a video file output; {destination} is a PNG folder")
+    if is_registered(options.model) and resolve_clip(get_spec(options.model), options.clip).stateful:
+        raise UsageError(f"--resume cannot continue model {options.model}: it carries a recurrent state from "
+                         "window to window, so a continued run would differ; run without --resume")
+
+
+def _keep_for_resume(
+    writer: FrameWriter, destination: Path, state: ResumeState | None, fresh: ResumeState
+) -> int:
+    """Finish and keep the partial output after an interrupt; returns the frames kept (0: nothing kept).
+
+    A resumed run's output replaces the kept part only when it holds more frames than the part.
+    """
+    from vrestore import resume
+
+    keep = getattr(writer, "keep_partial", None)
+    frames = keep() if keep is not None else 0
+    previous = 0 if state is None else state.frames_done
+    if frames > previous:
+        if state is not None:
+            os.replace(resume.next_path(destination), resume.part_path(destination))
+        resume.save(destination, replace(fresh, frames_done=frames))
+        return frames
+    if frames:
+        resume.next_path(destination).unlink(missing_ok=True)
+    return previous
 
 
 def _scale_of(model_id: str) -> int:

@@ -12,14 +12,18 @@ InputError              3     io: input missing, empty, unreadable, corrupt or u
 OutputError             4     io/api: output exists without --overwrite, unwritable, output equals input
 WeightsError            5     weights/api: checkpoint missing, download failed, checksum mismatch, offline
 DeviceError             6     models/engine: CUDA requested but absent; out of memory at the smallest tile
-(KeyboardInterrupt)     130   Ctrl-C; the partial output is removed
-(SIGTERM)               143   terminated by a scheduler or ``kill``/``timeout``; the partial output is removed
+(KeyboardInterrupt)     130   Ctrl-C; the partial output is removed (kept for ``--resume`` when resuming is on)
+(SIGTERM)               143   terminated by a scheduler or ``kill``/``timeout``; as Ctrl-C
+PartialKept             130   a KeyboardInterrupt raised by api when the run was started with ``resume``:
+                              the partial output and its state file were kept (143 after SIGTERM)
 ======================  ====  ==========================================================================
 
 Every message names the bad value and says what to do about it, in one line.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class VrestoreError(Exception):
@@ -44,3 +48,13 @@ class WeightsError(VrestoreError):
 
 class DeviceError(VrestoreError):
     """The requested device is unavailable, or memory ran out even at the smallest tile."""
+
+
+class PartialKept(KeyboardInterrupt):
+    """An interrupted restore whose partial output was kept for ``--resume`` (raised from the interrupt)."""
+
+    def __init__(self, source: str, part: Path, frames: int) -> None:
+        super().__init__(f"kept the partial output of {source} ({frames} frames) for --resume")
+        self.source = source
+        self.part = part
+        self.frames = frames

@@ -52,3 +52,5 @@ class RestoreOptions:
     profile: bool = False
     compile: bool = False
     temporal_smooth: float = 0.0
+    #: Keep the partial output on an interrupt, and continue from a kept one (see ``vrestore.resume``).
+    resume: bool = False

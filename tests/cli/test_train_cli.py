@@ -94,3 +94,25 @@ def test_steps_and_init_override_the_recipe(run_cli, recipe, tmp_path):
 
     saved = torch.load(tmp_path / "b" / "last.pth", weights_only=True)
     assert saved["config"]["init"] == str(weights.resolve())
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_continue(run_cli, recipe, tmp_path, monkeypatch):
+    import vrestore.train.loop as loop
+
+    real_log = loop._log
+
+    def interrupt_at_step_3(output, record):
+        real_log(output, record)
+        if record.get("step") == 3 and "loss" in record:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "_log", interrupt_at_step_3)
+    result = run_cli("train", recipe, "--quiet")
+    assert result.code == 130
+    last = tmp_path / "run" / "last.pth"
+    assert result.stderr.strip() == (f"error: interrupted; kept the checkpoint {last}: run the same command again "
+                                     "(with --resume) to continue")
+    monkeypatch.setattr(loop, "_log", real_log)
+    result = run_cli("train", recipe, "--resume", "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["step"] == 4

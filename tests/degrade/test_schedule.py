@@ -109,7 +109,16 @@ def test_weather_is_applied_first_with_fixed_field_and_moving_time():
     assert plans[0].steps[0].params["strength"] == 0.3
 
 
-@pytest.mark.parametrize("kwargs", [{"mode": "weekly"}, {"interval": 0}, {"prob": 1.5}])
+def test_a_pool_limits_the_operators_drawn():
+    drawn = set()
+    for seed in range(30):
+        schedule = Schedule(seed=seed, size=(8, 8), prob=0.3, pool=["gaussian", "speckle"])
+        for _ in range(10):
+            drawn.update(spec.name for spec in schedule.draw_selection())
+    assert drawn == {"gaussian", "speckle"}
+
+
+@pytest.mark.parametrize("kwargs", [{"mode": "weekly"}, {"interval": 0}, {"prob": 1.5}, {"pool": ["rain"]}])
 def test_bad_schedule_settings_are_usage_errors(kwargs):
     with pytest.raises(UsageError):
         Schedule(seed=0, size=(8, 8), **kwargs)

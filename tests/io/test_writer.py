@@ -440,6 +440,33 @@ def test_exception_inside_with_leaves_nothing(tmp_path: Path, error: type[BaseEx
     assert leftovers(tmp_path) == []
 
 
+def test_keep_partial_finishes_the_temp_file_and_keeps_it(tmp_path: Path) -> None:
+    dest = tmp_path / "out.mkv"
+    images = random_images(5, 64, 48)
+    with pytest.raises(KeyboardInterrupt):
+        with open_writer(dest, frames_info(), width=64, height=48, encode=EncodeOptions(codec="ffv1")) as writer:
+            for frame in cfr_frames(images):
+                writer.write(frame)
+            assert writer.keep_partial() == 5
+            raise KeyboardInterrupt  # the with-block's abort() must not remove what was kept
+    part = temp_path_for(dest)
+    assert leftovers(tmp_path) == [part.name]
+    decoded, times, _ = read_video(part)
+    assert len(decoded) == 5 and all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
+    assert times == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16])
+
+
+def test_keep_partial_without_frames_keeps_nothing_and_temp_path_is_used(tmp_path: Path) -> None:
+    dest = tmp_path / "out.mkv"
+    other = tmp_path / ".elsewhere.mkv"
+    assert open_writer(dest, frames_info(), width=64, height=48, encode=FAST, temp_path=other).keep_partial() == 0
+    assert leftovers(tmp_path) == []
+    writer = open_writer(dest, frames_info(), width=64, height=48, encode=FAST, temp_path=other)
+    writer.write(cfr_frames(smooth_images(1, 64, 48))[0])
+    assert writer.keep_partial() == 1
+    assert leftovers(tmp_path) == [other.name]
+
+
 def test_png_folder_destination_uses_the_frames_writer(tmp_path: Path) -> None:
     from vrestore.io.frames import PngFolderWriter
 

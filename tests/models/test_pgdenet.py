@@ -76,3 +76,15 @@ def test_runs_in_bf16():
 def test_small_frames_are_refused_with_a_reason():
     with pytest.raises(ValueError, match="132x132"):
         _tiny()(torch.rand(1, 2, 3, 128, 256))
+
+
+def test_a_fresh_tud_network_is_the_identity_with_live_hidden_layers():
+    from vrestore.models.pgdenet import tud_net
+
+    torch.manual_seed(0)
+    net = tud_net()
+    clip = torch.rand(1, 2, 3, 132, 132)
+    torch.testing.assert_close(net(clip), clip, rtol=0, atol=0)
+    out = net(clip)
+    out.sum().backward()
+    assert net.conv_last.weight.grad.abs().sum() > 0  # the read-out learns from the first step

@@ -29,6 +29,7 @@ def test_defaults_and_types():
         (_recipe(warmup_steps=10), "warmup_steps"),
         (_recipe(data={"train": ["c"], "intervals": [0]}), "data.intervals"),
         ({"model": "tiny.test", "steps": 3}, "'data' mapping"),
+        (_recipe(data={"train": ["c"], "ops": ["gaussian", "sharpen"]}), "unknown operator(s) sharpen"),
     ],
 )
 def test_bad_recipes_say_what_is_wrong(recipe, fragment):

@@ -63,3 +63,24 @@ def test_validation_pairs_are_fixed(frame_folder):
     first, second = validation_pairs([clip], config, 0), validation_pairs([clip], config, 0)
     assert first[0][0].shape == (4, 3, 40, 40)
     assert torch.equal(first[0][0], second[0][0])
+
+
+def test_ops_limit_the_degradations_of_training_samples(frame_folder, monkeypatch):
+    import vrestore.train.data as data
+
+    pools = []
+    real_schedule = data.Schedule
+
+    def recording(**kwargs):
+        pools.append(kwargs.get("pool"))
+        return real_schedule(**kwargs)
+
+    monkeypatch.setattr(data, "Schedule", recording)
+    clip = load_clip(frame_folder)
+    noise_only = DataConfig(train=("x",), frames=2, crop=32, intervals=(2,), ops=("gaussian",), prob=0.0)
+    lq, gt = TrainSamples([clip], noise_only, seed=1, length=4)[0]
+    assert pools == [("gaussian",)]
+    residual = (lq - gt).flatten()
+    assert 0.01 < float(residual.std()) and abs(float(residual.mean())) < 0.01  # zero-mean noise, nothing else
+    TrainSamples([clip], DataConfig(train=("x",), frames=2, crop=32, intervals=(2,)), seed=1, length=4)[0]
+    assert pools[-1] is None  # no ops: the full TUD pool

@@ -49,6 +49,7 @@ def test_loss_decreases_on_a_tiny_clip(write_recipe, tmp_path):
     losses = [r["loss"] for r in log if "loss" in r]
     assert len(losses) == 40
     assert sum(losses[-10:]) < sum(losses[:10])
+    assert all(r["input_loss"] > 0 for r in log if "loss" in r)
 
 
 def test_existing_run_needs_resume_and_same_recipe(write_recipe):

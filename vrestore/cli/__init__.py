@@ -15,7 +15,14 @@ import typer
 from vrestore.cli import compare, demo, evaluate, models, restore, synth, train  # noqa: F401  (registers the commands)
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
-from vrestore.cli._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, exit_code_for
+from vrestore.cli._errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    exit_code_for,
+    take_partial_kept,
+)
 from vrestore.cli._process import pin_malloc_mmap_threshold
 from vrestore.errors import VrestoreError
 
@@ -28,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to one stderr line and the documented exit code."""
     debug = os.environ.get("VRESTORE_DEBUG", "") not in ("", "0")
     _sigterm_received.clear()
+    take_partial_kept()
     pin_malloc_mmap_threshold()
     try:
         with _process_state_restored():
@@ -56,7 +64,11 @@ def main(argv: list[str] | None = None) -> None:
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         # Typer turns Ctrl-C into exit code 130 itself; either way the run was cleaned up by then.
         what = "terminated (SIGTERM)" if code == EXIT_TERMINATED else "interrupted"
-        error_line(f"{what}; the partial output was removed")
+        kept = take_partial_kept()
+        if kept is None:
+            error_line(f"{what}; the partial output was removed")
+        else:
+            error_line(f"{what}; {kept}: run the same command again (with --resume) to continue")
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -15,6 +15,21 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells and schedulers expect
 
 
+_partial_kept: list[str] = []
+
+
+def note_partial_kept(what: str) -> None:
+    """Remember that an interrupted run kept its partial output (``main`` says so instead of "removed")."""
+    _partial_kept[:] = [what]
+
+
+def take_partial_kept() -> str | None:
+    """What ``note_partial_kept`` recorded since the last call, if anything."""
+    what = _partial_kept[0] if _partial_kept else None
+    _partial_kept.clear()
+    return what
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C so the same clean-up runs."""
 

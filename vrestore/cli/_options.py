@@ -67,6 +67,10 @@ RecursiveOpt = Annotated[
 SkipExistingOpt = Annotated[
     bool, typer.Option("--skip-existing", help="Leave inputs whose output already exists (reported as skipped).")
 ]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Keep the partial output when interrupted (Ctrl-C, SIGTERM) and continue "
+                       "a kept one: run the same command again to carry on (see README, Use in scripts).")
+]
 ContinueOnErrorOpt = Annotated[
     bool, typer.Option("--continue-on-error", "-k", help="Go on with the next input after a failed one; exit "
                                                          "with the code of the first failure at the end.")

@@ -12,7 +12,7 @@ from vrestore.batch import Job, Outcome, Shard, check_distinct, expand_inputs, m
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
-from vrestore.cli._errors import EXIT_OK, exit_code_for
+from vrestore.cli._errors import EXIT_OK, exit_code_for, note_partial_kept
 from vrestore.cli._options import (
     CacheDirOpt,
     ClipOpt,
@@ -32,6 +32,7 @@ from vrestore.cli._options import (
     ProfileOpt,
     QuietOpt,
     RecursiveOpt,
+    ResumeOpt,
     ShardOpt,
     SkipExistingOpt,
     TileOpt,
@@ -39,7 +40,7 @@ from vrestore.cli._options import (
     WeightsOpt,
 )
 from vrestore.engine.smooth import check_strength
-from vrestore.errors import UsageError, VrestoreError
+from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
@@ -87,6 +88,7 @@ def restore(
     overwrite: OverwriteOpt = False,
     recursive: RecursiveOpt = False,
     skip_existing: SkipExistingOpt = False,
+    resume: ResumeOpt = False,
     continue_on_error: ContinueOnErrorOpt = False,
     shard: ShardOpt = None,
     quiet: QuietOpt = False,
@@ -119,6 +121,7 @@ def restore(
         compile=compile,
         temporal_smooth=temporal_smooth,
         model_inputs={} if sigma is None else {"sigma": sigma},
+        resume=resume,
     )
     if skip_existing and overwrite:
         raise UsageError("--skip-existing and --overwrite contradict each other; pass one of them")
@@ -210,6 +213,9 @@ def run_batch(
                 result = restorer.restore(
                     source, destination, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
                 )
+        except PartialKept as exc:
+            note_partial_kept(str(exc))
+            raise
         except VrestoreError as exc:
             code = exit_code_for(exc)
             failed = Outcome("failed", str(source), None if destination is None else str(destination),

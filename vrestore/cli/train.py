@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from vrestore.cli import _console
 from vrestore.cli._app import app
+from vrestore.cli._errors import note_partial_kept
 from vrestore.cli._options import JsonOpt, QuietOpt
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def run(
     config = load_config(recipe, overrides)
     _console.show_warnings(not (quiet or json_out))
     show = not (quiet or json_out)
-    with _step_bar(show, config.steps) as on_step:
+    with _step_bar(show, config.steps) as on_step, _checkpoint_kept_on_interrupt(config.resolve(config.output)):
         summary = train(config, resume=resume, stop_at=stop_at,
                         time_limit_s=None if time_limit is None else time_limit * 60.0, on_step=on_step,
                         on_validation=(lambda step, scores: _console.stderr.print(
@@ -93,6 +94,18 @@ def run(
                  else f"stopped at step {summary.step} of {summary.total} (--resume continues)")
         loss = f", last loss {summary.last_loss:.5f}" if summary.last_loss is not None else ""
         _console.stdout.print(f"training {state}{loss}; checkpoint {summary.output}/last.pth")
+
+
+@contextmanager
+def _checkpoint_kept_on_interrupt(output: Path) -> Iterator[None]:
+    """On Ctrl-C/SIGTERM the loop saves a checkpoint; make the exit message say so (not "output removed")."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        last = output / "last.pth"
+        if last.exists():
+            note_partial_kept(f"kept the checkpoint {last}")
+        raise
 
 
 @train_app.command("export")

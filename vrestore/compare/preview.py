@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 
 from vrestore.compare.layout import compose, plan_grid
-from vrestore.compare.run import CompareResult, _like
+from vrestore.compare.run import CompareResult
 from vrestore.errors import InputError
+from vrestore.io.convert import to_depth
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import RestoreOptions
 
@@ -47,7 +48,7 @@ def write_preview(source: str | Path, destination: str | Path, model: LoadedMode
         for before, after in zip(originals, restored, strict=True):
             panel = _enlarge(before.image, out_w, out_h)
             picture = compose([panel, after.image], labels, grid)
-            writer.write(before.with_image(_like(picture, before.image)))
+            writer.write(before.with_image(to_depth(picture, before.image.dtype)))
         writer.close()
     return CompareResult(str(destination), len(restored), grid.width, grid.height,
                          time.perf_counter() - started)

@@ -14,6 +14,7 @@ import numpy as np
 from vrestore.compare.layout import Crop, compose, plan_grid, prepare, split
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
+from vrestore.io.convert import to_depth
 from vrestore.options import EncodeOptions
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,13 @@ def compare_videos(sources: Sequence[str | Path], destination: str | Path,
         info = readers[0].info
         writer = stack.enter_context(open_writer(destination, info, width=picture.shape[1], height=picture.shape[0],
                                                  encode=options.encode, overwrite=options.overwrite))
-        writer.write(first[0].with_image(_like(picture, first[0].image)))  # type: ignore[union-attr]
+        writer.write(first[0].with_image(to_depth(picture, first[0].image.dtype)))  # type: ignore[union-attr]
         count = 1
         while True:
             frames = [_next(stream) for stream in streams]
             if any(f is None for f in frames):
                 break
-            writer.write(frames[0].with_image(_like(_picture(frames, labels, options, grid), frames[0].image)))
+            writer.write(frames[0].with_image(to_depth(_picture(frames, labels, options, grid), frames[0].image.dtype)))
             count += 1
         if any(f is not None for f in frames):
             notes.append(f"inputs differ in length; the comparison stops at the shortest ({count} frames)")
@@ -158,13 +159,6 @@ def _picture(frames: Sequence[Frame], labels: Sequence[str], options: CompareOpt
     if options.split:
         return split(images[0], images[1], labels, options.split_position)
     return compose(images, labels, grid)
-
-
-def _like(picture: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """The composite in the first input's sample type (the writer encodes at that input's depth)."""
-    if picture.dtype == image.dtype:
-        return picture
-    return (picture // 257).astype(np.uint8) if image.dtype == np.uint8 else picture.astype(np.uint16) * 257
 
 
 def _next(stream: Iterator[Frame]) -> Frame | None:

@@ -88,6 +88,7 @@ class Schedule:
         frame_count: int | None = None,
         weather: OpSpec | None = None,
         key: int = 0,
+        pool: Sequence[str] | None = None,
     ) -> None:
         if mode not in SCHEDULES:
             raise UsageError(f"schedule '{mode}' is unknown; choose one of: {' '.join(SCHEDULES)}")
@@ -95,6 +96,11 @@ class Schedule:
             raise UsageError(f"interval {interval} must be at least 1 frame; use e.g. 6, 12 or 24")
         if not 0.0 <= prob <= 1.0:
             raise UsageError(f"prob {prob} must be between 0 and 1 (the TUD default is 0.55)")
+        unknown = sorted(set(pool or ()) - set(TUD_OPS))
+        if unknown:
+            raise UsageError(f"degradation(s) {', '.join(unknown)} cannot be drawn at random; choose from: "
+                             f"{' '.join(TUD_OPS)}")
+        self.pool = tuple(pool) if pool else TUD_OPS
         self.mode, self.interval, self.prob = mode, interval, prob
         self.size, self.frame_count = size, frame_count
         self.chain = list(chain) if chain is not None else None
@@ -107,11 +113,12 @@ class Schedule:
     # -- selection -------------------------------------------------------------------------------
 
     def draw_selection(self) -> list[OpSpec]:
-        """The pipeline of one segment: the chain as given, or the TUD random subset in random order."""
+        """The pipeline of one segment: the chain as given, or a random subset of the pool (by default all TUD
+        operators) in random order, each kept with probability ``1 - prob``."""
         if self.chain is not None:
             return list(self.chain)
-        order = self._select_rng.permutation(len(TUD_OPS))
-        return [OpSpec(TUD_OPS[i]) for i in order if self._select_rng.random() > self.prob]
+        order = self._select_rng.permutation(len(self.pool))
+        return [OpSpec(self.pool[i]) for i in order if self._select_rng.random() > self.prob]
 
     def _level(self, index: int) -> float | None:
         if self.mode != "ramp":

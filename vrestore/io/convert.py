@@ -17,6 +17,16 @@ def peak_of(dtype: np.dtype) -> int:
     return 255 if np.dtype(dtype) == np.uint8 else 65535
 
 
+def to_depth(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``image`` (uint8 or uint16 RGB) at the sample type ``dtype``: 8 <-> 16 bits by the factor 257, rounded."""
+    dtype = np.dtype(dtype)
+    if image.dtype == dtype:
+        return image
+    if dtype == np.uint16:
+        return image.astype(np.uint16) * np.uint16(257)
+    return np.rint(image.astype(np.float32) / 257.0).astype(np.uint8)
+
+
 def stack_images(images: Sequence[np.ndarray], *, pin: bool = False) -> torch.Tensor:
     """Stack T RGB images (H,W,3; uint8 or uint16) into one host tensor (T,H,W,3), uint8 or int32.
 

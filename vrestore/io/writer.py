@@ -5,7 +5,8 @@ Design (see ARCHITECTURE.md, io/writer.py and specs/video-io-and-peers.md sectio
 * **Temp file**: the output is written to ``.<name>.part<ext>`` in the destination folder (hidden, same
   filesystem, real extension last), e.g. ``out.mp4`` -> ``.out.mp4.part.mp4``. ``close()`` renames it onto
   the destination with ``os.replace`` (atomic); ``abort()`` deletes it. The destination is never touched
-  before a successful ``close()``.
+  before a successful ``close()``. ``keep_partial()`` instead finishes the temp file as a valid container
+  of the frames written so far and keeps it (``restore --resume``); ``temp_path`` names another temp file.
 * **Codecs**: .mp4/.mov/.mkv -> libx264 (crf 16, preset medium) for 8-bit sources; for sources with more
   than 8 bits per sample -> libx265 Main10 (``yuv420p10le``, tagged ``hvc1`` in mp4/mov), falling back to
   libx264 10-bit when the bundled x264 supports it, then to 8-bit with a warning. .webm -> libvpx-vp9
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -102,8 +104,12 @@ def open_writer(
     height: int,
     encode: EncodeOptions | None = None,
     overwrite: bool = False,
+    temp_path: Path | None = None,
 ) -> FrameWriter:
-    """Open a writer for ``destination`` (a video file, or a PNG folder when it has no suffix)."""
+    """Open a writer for ``destination`` (a video file, or a PNG folder when it has no suffix).
+
+    ``temp_path`` replaces the default temp file ``.<name>.part<ext>`` of a video file.
+    """
     encode = encode or EncodeOptions()
     dest = Path(destination)
     check_output(destination, source, overwrite=overwrite)
@@ -112,17 +118,25 @@ def open_writer(
 
         return PngFolderWriter(dest, overwrite=overwrite)
     plan = plan_encoding(dest, source, encode, width=width, height=height)
-    return VideoWriter(dest, source, plan, width=width, height=height, overwrite=overwrite)
+    return VideoWriter(dest, source, plan, width=width, height=height, overwrite=overwrite, temp_path=temp_path)
 
 
 class VideoWriter:
     """Encodes frames into ``.<name>.part<ext>``, copies the source's audio, renames on ``close()``."""
 
     def __init__(
-        self, destination: Path, source: VideoInfo, plan: EncodePlan, *, width: int, height: int, overwrite: bool
+        self,
+        destination: Path,
+        source: VideoInfo,
+        plan: EncodePlan,
+        *,
+        width: int,
+        height: int,
+        overwrite: bool,
+        temp_path: Path | None = None,
     ) -> None:
         self.destination = destination
-        self.temp_path = temp_path_for(destination)
+        self.temp_path = temp_path if temp_path is not None else temp_path_for(destination)
         self.source = source
         self.plan = plan
         self.width = width
@@ -130,6 +144,9 @@ class VideoWriter:
         self.overwrite = overwrite
         self.frames_written = 0
         self._closed = False
+        self._kept = False
+        # write() runs on the encode thread; keep_partial() on the caller's after an interrupt.
+        self._lock = threading.Lock()
         self._held: tuple[av.VideoFrame, int] | None = None  # frame waiting for its duration, and its index
         self._interp = accurate_interpolation()
         self._clock = FrameClock(source, destination)
@@ -209,6 +226,10 @@ class VideoWriter:
 
     def write(self, frame: Frame) -> None:
         """Encode one frame (RGB uint8/uint16 of the output size) at its source timestamp."""
+        with self._lock:
+            self._write(frame)
+
+    def _write(self, frame: Frame) -> None:
         if self._closed:
             raise VrestoreError(f"writer for {self.destination} is closed")
         image = frame.image
@@ -298,6 +319,30 @@ class VideoWriter:
             raise OutputError(f"cannot rename {self.temp_path} to {self.destination}: {exc}") from exc
         return WriteSummary(self.destination, self.frames_written, self.plan.codec, self.plan.pix_fmt, streams)
 
+    def keep_partial(self) -> int:
+        """Finish the temp file as a valid container of the frames written so far and keep it there.
+
+        Returns how many frames it holds (0 when nothing could be kept: the temp file is then removed).
+        Audio is muxed only as far as the video. The destination is not touched.
+        """
+        with self._lock:
+            if self._closed:
+                return 0
+            try:
+                self._release_held(next_pts=None)
+                self._guarded(self._encode, None)
+                self._close_containers()
+            except Exception as exc:  # noqa: BLE001 - nothing usable to keep; abort() removes it
+                log.warning("could not finish the partial output %s: %s", self.temp_path, exc)
+                self.abort()
+                return 0
+            self._closed = True
+            if self.frames_written == 0:
+                self.abort()
+                return 0
+            self._kept = True
+            return self.frames_written
+
     def _close_containers(self) -> None:
         if self._side is not None:
             side, self._side = self._side, None
@@ -310,8 +355,10 @@ class VideoWriter:
                 raise OutputError(f"finishing {self.temp_path} failed: {exc}") from exc
 
     def abort(self) -> None:
-        """Stop writing: close everything and delete the temp file; the destination is untouched."""
+        """Stop writing: close everything and delete the temp file (unless kept); the destination is untouched."""
         self._closed = True
+        if self._kept:
+            return
         self._held = None
         side, self._side = self._side, None
         _close_quietly(side)

@@ -20,7 +20,9 @@ class DataConfig:
     relative to the recipe file). Every sample is ``frames`` consecutive frames, cropped to ``crop`` pixels
     square, flipped/transposed and time-reversed at random, then degraded on the fly with the TUD protocol;
     the degradation ``interval`` of each sample is drawn from ``intervals``. With probability ``weather``
-    a sample also gets rain, snow or haze.
+    a sample also gets rain, snow or haze. ``ops`` limits the operators drawn for training samples (e.g.
+    ``[gaussian, poisson, speckle]`` for a first curriculum stage); empty means all TUD operators.
+    Validation always uses the full TUD protocol.
     """
 
     train: tuple[str, ...]
@@ -30,6 +32,7 @@ class DataConfig:
     intervals: tuple[int, ...] = (6, 12, 24)
     prob: float = 0.55
     weather: float = 0.0
+    ops: tuple[str, ...] = ()
     max_side: int | None = None
     val_frames: int = 12
     val_crop: int | None = 256
@@ -166,6 +169,12 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("training setting data.intervals must list positive frame counts, e.g. [6, 12, 24]")
     if not 0.0 <= config.data.weather <= 1.0 or not 0.0 <= config.data.prob <= 1.0:
         raise UsageError("training settings data.weather and data.prob are probabilities between 0 and 1")
+    from vrestore.degrade.ops import TUD_OPS
+
+    unknown = sorted(set(config.data.ops) - set(TUD_OPS))
+    if unknown:
+        raise UsageError(f"training setting data.ops names unknown operator(s) {', '.join(unknown)}; "
+                         f"choose from: {' '.join(TUD_OPS)}")
     if not 0.0 <= config.ema_decay < 1.0:
         raise UsageError(f"training setting ema_decay = {config.ema_decay} must be in [0, 1)")
     if config.lr <= 0 or config.min_lr < 0 or config.min_lr > config.lr:

@@ -22,6 +22,7 @@ from vrestore.degrade.schedule import Schedule
 from vrestore.degrade.spec import OpSpec
 from vrestore.errors import UsageError
 from vrestore.frame import Frame
+from vrestore.io.convert import to_depth
 from vrestore.io.frames import find_frame_files, is_image_file, natural_key, read_image
 from vrestore.train.config import DataConfig
 
@@ -74,7 +75,7 @@ def load_clip(path: Path, max_side: int | None = None, max_frames: int | None = 
             images.append(frame.image)
             if max_frames is not None and len(images) >= max_frames:
                 break
-    images = [_to_uint8(_shrink(image, max_side)) for image in images]
+    images = [to_depth(_shrink(image, max_side), np.uint8) for image in images]
     if not images or any(image.shape != images[0].shape for image in images):
         raise UsageError(f"clip '{path}' is empty or its frames differ in size; fix or remove it")
     return np.stack(images)
@@ -88,21 +89,17 @@ def _shrink(image: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image
-    return np.round(image.astype(np.float32) / 257.0).astype(np.uint8)
-
-
 def degrade_clip(images: np.ndarray, rng: np.random.Generator, *, interval: int, prob: float,
-                 weather: str | None = None, offset: int = 0) -> np.ndarray:
+                 weather: str | None = None, offset: int = 0, ops: Sequence[str] = ()) -> np.ndarray:
     """Degrade (T,H,W,3) uint8 frames with a TUD schedule seeded from ``rng``.
 
-    ``offset`` skips that many frames of the schedule first, so segment boundaries fall anywhere in the sample.
+    ``offset`` skips that many frames of the schedule first, so segment boundaries fall anywhere in the sample;
+    ``ops`` limits the operators drawn (empty: all TUD operators).
     """
     t, h, w = images.shape[:3]
     schedule = Schedule(seed=int(rng.integers(2**31)), size=(h, w), mode="tud", interval=interval, prob=prob,
-                        weather=OpSpec(weather, {"strength": float(rng.uniform(0.2, 0.8))}) if weather else None)
+                        weather=OpSpec(weather, {"strength": float(rng.uniform(0.2, 0.8))}) if weather else None,
+                        pool=ops or None)
     plans = schedule.plans()
     for _ in range(offset):
         next(plans)
@@ -147,7 +144,7 @@ class TrainSamples(Dataset):
         interval = int(rng.choice(cfg.intervals))
         weather = str(rng.choice(WEATHER)) if rng.random() < cfg.weather else None
         degraded = degrade_clip(images, rng, interval=interval, prob=cfg.prob, weather=weather,
-                                offset=int(rng.integers(interval)))
+                                offset=int(rng.integers(interval)), ops=cfg.ops)
         return to_tensor(degraded), to_tensor(images)
 
 

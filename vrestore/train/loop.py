@@ -189,6 +189,9 @@ def train(
     autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 and spec.supports_bfloat16
                 else contextlib.nullcontext())
     last_loss: float | None = None
+    # Sums since the last log line: the logged loss is their mean, and "input_loss" the loss of the degraded
+    # input itself, so a log shows the gain over doing nothing despite samples of very different difficulty.
+    loss_sum, input_sum, summed = 0.0, 0.0, 0
     validation: dict[str, float] | None = None
     tick, tick_step = time.perf_counter(), step
     try:
@@ -211,12 +214,17 @@ def train(
             last_loss = float(loss.detach())
             if not math.isfinite(last_loss):
                 raise UsageError(f"the training loss became {last_loss} at step {step}; lower lr or enable grad_clip")
+            loss_sum += last_loss
+            input_sum += float(charbonnier(degraded, clean, config.charbonnier_eps))
+            summed += 1
             if world.main and (step % config.log_every == 0 or step == end):
                 now = time.perf_counter()
                 rate = (step - tick_step) / max(now - tick, 1e-9)
                 tick, tick_step = now, step
                 lr = scheduler.get_last_lr()[0]
-                _log(output, {"step": step, "loss": last_loss, "lr": lr, "steps_per_s": rate})
+                _log(output, {"step": step, "loss": loss_sum / summed, "input_loss": input_sum / summed, "lr": lr,
+                              "steps_per_s": rate})
+                loss_sum, input_sum, summed = 0.0, 0.0, 0
                 if on_step is not None:
                     on_step(StepReport(step, config.steps, last_loss, lr, rate))
             if val_pairs and (step % config.val_every == 0 or step == config.steps):

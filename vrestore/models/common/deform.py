@@ -1,10 +1,17 @@
-"""Modulated deformable convolution (DCNv2) on torchvision's operator, with mmcv's parameter layout."""
+"""Modulated deformable convolution (DCNv2) with mmcv's parameter layout.
+
+On CUDA it runs torchvision's operator. On the CPU it runs :func:`sampled_deform_conv2d`, the same
+arithmetic written as bilinear sampling (``grid_sample``) plus one matrix product: torchvision's CPU kernel
+is 4-5x slower forward and 9-11x slower with backward (``benchmarks/deform_cpu.py``), which made it a third
+of a CPU training step. ``tests/models/test_deform.py`` checks both agree in values and gradients.
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.ops import deform_conv2d
 
@@ -39,5 +46,37 @@ class ModulatedDeformConv(nn.Module):
         if dtype == torch.bfloat16 or (dtype == torch.float16 and x.device.type == "cpu"):
             x = x.float()
         weight, bias = self.weight.to(x.dtype), self.bias.to(x.dtype)
-        out = deform_conv2d(x, offset.to(x.dtype), weight, bias, padding=self.padding, mask=mask.to(x.dtype))
-        return out.to(dtype)
+        op = sampled_deform_conv2d if x.device.type == "cpu" and min(x.shape[-2:]) > 1 else _torchvision_op
+        return op(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding).to(dtype)
+
+
+def _torchvision_op(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                    mask: torch.Tensor, padding: int) -> torch.Tensor:
+    return deform_conv2d(x, offset, weight, bias, padding=padding, mask=mask)
+
+
+def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                          mask: torch.Tensor, padding: int) -> torch.Tensor:
+    """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``.
+
+    Every tap of every deformable group is a bilinear sample of its channels at ``position + tap + offset``
+    (zero outside the image, corner by corner, as torchvision does: ``grid_sample`` with zero padding and
+    ``align_corners=True`` on pixel coordinates), scaled by the mask; the taps are then one matrix product
+    with the weight. Needs H, W > 1 (``align_corners`` cannot address a 1-pixel side).
+    """
+    n, c, h, w = x.shape
+    out_channels, _, kh, kw = weight.shape
+    taps = kh * kw
+    groups = mask.shape[1] // taps
+    ky, kx = torch.meshgrid(torch.arange(kh, device=x.device, dtype=x.dtype),
+                            torch.arange(kw, device=x.device, dtype=x.dtype), indexing="ij")
+    rows = torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1) - padding + ky.reshape(taps, 1, 1)
+    cols = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w) - padding + kx.reshape(taps, 1, 1)
+    pairs = offset.view(n, groups, taps, 2, h, w)  # (dy, dx) per group and tap
+    grid = torch.stack([(pairs[:, :, :, 1] + cols) * (2.0 / (w - 1)) - 1.0,
+                        (pairs[:, :, :, 0] + rows) * (2.0 / (h - 1)) - 1.0], dim=-1)
+    samples = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid.view(n * groups, taps * h, w, 2),
+                            mode="bilinear", padding_mode="zeros", align_corners=True)
+    samples = samples.view(n, groups, c // groups, taps, h, w) * mask.view(n, groups, 1, taps, h, w)
+    out = torch.matmul(weight.reshape(out_channels, c * taps), samples.reshape(n, c * taps, h * w))
+    return out.view(n, out_channels, h, w) + bias.view(1, out_channels, 1, 1)

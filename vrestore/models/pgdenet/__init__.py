@@ -11,6 +11,7 @@ whole-clip inference).
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from vrestore.models.pgdenet.network import MIN_SIZE, PGDENet
 from vrestore.models.registry import register
@@ -35,8 +36,17 @@ TUD_CONFIG = dict(mid_channels=32, num_blocks=3, prompt_size=16, align_prompt_si
 
 
 def tud_net() -> PGDENet:
-    """The shipped configuration (3.25 M parameters), freshly initialised."""
-    return PGDENet(**TUD_CONFIG)
+    """The shipped configuration (3.25 M parameters), freshly initialised.
+
+    The last convolution starts at zero, so a new network is exactly the identity (its global residual) while
+    every hidden layer stays alive. With PyTorch's default initialisation the first steps instead shrink the
+    random residual the tail adds, which drives the whole tail towards zero: a saddle where the network sat
+    at the identity for hundreds of steps (benchmarks/results/training.md).
+    """
+    net = PGDENet(**TUD_CONFIG)
+    nn.init.zeros_(net.conv_last.weight)
+    nn.init.zeros_(net.conv_last.bias)
+    return net
 
 
 def _seeded_test_net() -> PGDENet:
