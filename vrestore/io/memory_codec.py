@@ -3,7 +3,10 @@
 Used by ``vrestore.degrade`` to add real codec artefacts: one frame alone (intra-frame compression at a
 bit rate, as the TUD protocol does) or a whole chunk of frames (inter-frame compression at a CRF).
 Encoders run single-threaded and RGB <-> YUV uses BT.601 limited range both ways with fixed swscale
-settings, so the same input and settings always give the same pixels.
+settings, so the same input and settings always give the same pixels. Several frames at a CRF go through
+libx264 without its macroblock tree (``mbtree=0``): with it, the same frames now and then came back with
+other bits once other encoders had run in the process, which broke the replay of synth sidecars. One
+frame at a bit rate keeps x264's defaults (reproducible; the tree sets how hard that frame is coded).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ def encode_decode_frames(
         options["crf"] = str(crf)
     if encoder == "libx264":
         options["threads"] = "1"
+        if crf is not None and len(images) > 1:
+            options["x264-params"] = "mbtree=0"
     elif encoder == "libx265":
         options["x265-params"] = "log-level=error:pools=none:frame-threads=1"
     buffer = io.BytesIO()
