@@ -84,3 +84,13 @@ def test_ops_limit_the_degradations_of_training_samples(frame_folder, monkeypatc
     assert 0.01 < float(residual.std()) and abs(float(residual.mean())) < 0.01  # zero-mean noise, nothing else
     TrainSamples([clip], DataConfig(train=("x",), frames=2, crop=32, intervals=(2,)), seed=1, length=4)[0]
     assert pools[-1] is None  # no ops: the full TUD pool
+
+
+def test_validation_keeps_the_tud_protocol_whatever_the_training_stage_draws(frame_folder):
+    clip = load_clip(frame_folder)
+    full = DataConfig(train=("x",), val_frames=4, val_crop=40)
+    stage = DataConfig(train=("x",), val_frames=4, val_crop=40, ops=("gaussian",), prob=0.0)
+    assert torch.equal(validation_pairs([clip], full, 0)[0][0], validation_pairs([clip], stage, 0)[0][0])
+    clean = DataConfig(train=("x",), val_frames=4, val_crop=40, val_prob=1.0)  # every operator dropped
+    degraded, reference = validation_pairs([clip], clean, 0)[0]
+    assert torch.equal(degraded, reference)

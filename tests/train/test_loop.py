@@ -37,7 +37,8 @@ def test_resume_equals_an_uninterrupted_run(write_recipe, tmp_path):
 
 def test_loss_decreases_on_a_tiny_clip(write_recipe, tmp_path):
     config = load_config(write_recipe(steps=40, lr=3e-3, ema_decay=0.0, batch_size=4,
-                                      data={"val": [str(tmp_path / "clips")], "intervals": [3], "prob": 0.0}))
+                                      data={"val": [str(tmp_path / "clips")], "intervals": [3], "prob": 0.0,
+                                            "val_prob": 0.0}))
     spec, module = build_model(config)
     clips = [load_clip(p, None, config.data.val_frames) for p in find_clips([config.resolve(config.data.val[0])])]
     pairs = validation_pairs(clips, config.data, config.seed)

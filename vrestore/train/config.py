@@ -22,7 +22,8 @@ class DataConfig:
     the degradation ``interval`` of each sample is drawn from ``intervals``. With probability ``weather``
     a sample also gets rain, snow or haze. ``ops`` limits the operators drawn for training samples (e.g.
     ``[gaussian, poisson, speckle]`` for a first curriculum stage); empty means all TUD operators.
-    Validation always uses the full TUD protocol.
+    Validation always uses all TUD operators at interval 12, each kept with probability ``1 - val_prob``
+    (the protocol's 0.55 by default), whatever ``ops`` and ``prob`` a curriculum stage trains on.
     """
 
     train: tuple[str, ...]
@@ -31,6 +32,7 @@ class DataConfig:
     crop: int = 256
     intervals: tuple[int, ...] = (6, 12, 24)
     prob: float = 0.55
+    val_prob: float = 0.55
     weather: float = 0.0
     ops: tuple[str, ...] = ()
     max_side: int | None = None
@@ -167,8 +169,9 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("training setting data.train lists no clips; name frame folders, videos or globs")
     if not all(i >= 1 for i in config.data.intervals) or not config.data.intervals:
         raise UsageError("training setting data.intervals must list positive frame counts, e.g. [6, 12, 24]")
-    if not 0.0 <= config.data.weather <= 1.0 or not 0.0 <= config.data.prob <= 1.0:
-        raise UsageError("training settings data.weather and data.prob are probabilities between 0 and 1")
+    if not all(0.0 <= p <= 1.0 for p in (config.data.weather, config.data.prob, config.data.val_prob)):
+        raise UsageError("training settings data.weather, data.prob and data.val_prob are probabilities "
+                         "between 0 and 1")
     from vrestore.degrade.ops import TUD_OPS
 
     unknown = sorted(set(config.data.ops) - set(TUD_OPS))

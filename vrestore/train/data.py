@@ -162,7 +162,8 @@ def _pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarra
 def validation_pairs(
     clips: Sequence[np.ndarray], config: DataConfig, seed: int
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Fixed (degraded, clean) validation clips: the first frames, centre-cropped, TUD interval 12."""
+    """Fixed (degraded, clean) validation clips: the first frames, centre-cropped, all TUD operators at
+    interval 12 with ``config.val_prob``."""
     pairs = []
     for k, clip in enumerate(clips):
         images = clip[: config.val_frames]
@@ -172,5 +173,5 @@ def validation_pairs(
             y, x = (h - size) // 2, (w - size) // 2
             images = np.ascontiguousarray(images[:, y : y + size, x : x + size])
         rng = np.random.default_rng([seed, 1_000_003, k])
-        pairs.append((to_tensor(degrade_clip(images, rng, interval=12, prob=config.prob)), to_tensor(images)))
+        pairs.append((to_tensor(degrade_clip(images, rng, interval=12, prob=config.val_prob)), to_tensor(images)))
     return pairs
