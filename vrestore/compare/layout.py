@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from vrestore.errors import UsageError
+from vrestore.io.convert import to_depth
 
 GAP = 4  # pixels between panels
 LAYOUTS = ("auto", "row", "column", "grid")
@@ -106,7 +107,7 @@ def compose(images: Sequence[np.ndarray], labels: Sequence[str], grid: Grid) -> 
         x, y = grid.origin(k)
         h, w = image.shape[:2]
         ox, oy = x + (grid.cell_w - w) // 2, y + (grid.cell_h - h) // 2
-        canvas[oy : oy + h, ox : ox + w] = _as(image, dtype)
+        canvas[oy : oy + h, ox : ox + w] = to_depth(image, dtype)
         draw_label(canvas, label, x, y - grid.band, grid.cell_w, grid.band)
     return canvas
 
@@ -122,8 +123,8 @@ def split(left: np.ndarray, right: np.ndarray, labels: Sequence[str], position: 
     band = band_height(h)
     canvas = np.zeros((h + band, w, 3), dtype)
     cut = min(w - 1, max(1, round(w * position)))
-    canvas[band:, :cut] = _as(left, dtype)[:, :cut]
-    canvas[band:, cut:] = _as(right, dtype)[:, cut:]
+    canvas[band:, :cut] = to_depth(left, dtype)[:, :cut]
+    canvas[band:, cut:] = to_depth(right, dtype)[:, cut:]
     canvas[band:, cut - 1 : cut + 1] = np.iinfo(dtype).max  # the wipe line, 2 px over the seam
     draw_label(canvas, labels[0], 0, 0, cut, band)
     draw_label(canvas, labels[1], cut, 0, w - cut, band, align="right")
@@ -149,7 +150,3 @@ def draw_label(canvas: np.ndarray, text: str, x: int, y: int, width: int, band: 
     region[...] = view
 
 
-def _as(image: np.ndarray, dtype: type) -> np.ndarray:
-    if image.dtype == dtype:
-        return image
-    return image.astype(np.uint16) * 257 if dtype == np.uint16 else (image // 257).astype(np.uint8)
