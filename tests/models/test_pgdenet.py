@@ -88,3 +88,16 @@ def test_a_fresh_tud_network_is_the_identity_with_live_hidden_layers():
     out = net(clip)
     out.sum().backward()
     assert net.conv_last.weight.grad.abs().sum() > 0  # the read-out learns from the first step
+
+
+def test_a_fresh_tud_network_starts_from_zero_flow_that_can_learn():
+    from vrestore.models.pgdenet import tud_net
+
+    torch.manual_seed(0)
+    net = tud_net()
+    a, b = torch.rand(2, 1, 3, 64, 64).unbind(0)
+    flow = net.spynet(a, b)
+    assert flow.abs().max() == 0
+    net.conv_last.weight.data.normal_(0, 0.01)  # a read-out that uses the propagated features
+    net(torch.rand(1, 3, 3, 132, 132)).sum().backward()
+    assert net.spynet.basic_module[-1].basic_module[-1].weight.grad.abs().sum() > 0

@@ -15,6 +15,8 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells and schedulers expect
 
 
+# A side channel because Typer (standalone_mode=False) turns KeyboardInterrupt into a returned 130 and drops
+# the exception, so ``main`` cannot read a PartialKept from it.
 _partial_kept: list[str] = []
 
 

@@ -42,10 +42,16 @@ def tud_net() -> PGDENet:
     every hidden layer stays alive. With PyTorch's default initialisation the first steps instead shrink the
     random residual the tail adds, which drives the whole tail towards zero: a saddle where the network sat
     at the identity for hundreds of steps (benchmarks/results/training.md).
+
+    SpyNet's flow read-outs start at zero too: the official recipe starts from a pretrained SpyNet, which no
+    installer can download here, and a random one warps every propagated feature by random flows. Zero flow
+    (no motion compensation until the flow is learned) is the neutral start.
     """
     net = PGDENet(**TUD_CONFIG)
-    nn.init.zeros_(net.conv_last.weight)
-    nn.init.zeros_(net.conv_last.bias)
+    readouts = [net.conv_last] + [level.basic_module[-1] for level in net.spynet.basic_module]
+    for conv in readouts:
+        nn.init.zeros_(conv.weight)
+        nn.init.zeros_(conv.bias)
     return net
 
 
