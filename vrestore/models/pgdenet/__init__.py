@@ -75,9 +75,9 @@ OFFICIAL = register(ModelSpec(
 TUD = register(ModelSpec(
     id="pgdenet.tud",
     factory=tud_net,
-    description="PGDENet, small configuration for training your own weights (configs/pgdenet-tud.yml); "
-                "no trained weights ship yet, pass yours with --weights",
-    requires_weights=True,
+    description="PGDENet, small configuration (3.25 M parameters) with early bundled weights (CPU curriculum "
+                "stage 1: light denoising); train your own with configs/pgdenet-tud*.yml",
+    weights="pgdenet.tud",
     min_size=256,
     default_tile=720,
     **_COMMON,

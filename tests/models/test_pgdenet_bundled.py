@@ -1,0 +1,27 @@
+"""The bundled pgdenet.tud weights: they load with no network and an empty cache, and they denoise a real clip."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vrestore.api import load_model
+from vrestore.demo import demo_clip
+from vrestore.io.reader import open_reader
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * torch.log10(1 / torch.mean((a.clamp(0, 1) - b) ** 2)))
+
+
+def test_bundled_tud_weights_load_offline_and_remove_noise(tmp_path, monkeypatch):
+    monkeypatch.setenv("VRESTORE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("VRESTORE_OFFLINE", "1")
+    model = load_model("pgdenet.tud", device="cpu")
+    with open_reader(demo_clip()) as reader:
+        frames = [frame.image for _, frame in zip(range(6), reader, strict=False)]
+    clean = torch.from_numpy(np.stack(frames)[:, :, 192:448]).permute(0, 3, 1, 2).float().div(255)[None]
+    noisy = (clean + torch.randn(clean.shape, generator=torch.Generator().manual_seed(0)) * 15 / 255).clamp(0, 1)
+    with torch.no_grad():
+        restored, _ = model.run(noisy, None)
+    assert _psnr(restored, clean) > _psnr(noisy, clean) + 1.0
