@@ -7,7 +7,7 @@ frames; the first ``--frames`` are used), and the two outputs are also compared 
 
 Usage:  python benchmarks/pgdenet_windows.py [--model pgdenet.test] [--weights W] [--frames 100]
         [--time-model pgdenet.official] [--time-size 640x360] [--time-frames 6]
-Writes benchmarks/results/pgdenet_windows-<date>.md (device, command, date, numbers).
+Writes benchmarks/results/pgdenet_windows-<date>-<model>.md (device, command, date, numbers).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def main() -> None:
         "",
     ]
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"pgdenet_windows-{date}.md"
+    out = RESULTS / f"pgdenet_windows-{date}-{args.model}.md"
     out.write_text("\n".join(lines))
     print("\n".join(lines))
     print(f"wrote {out}")
