@@ -27,12 +27,16 @@ def demo_clip() -> Path:
 
 
 def demo_model() -> tuple[str, str]:
-    """The model the demo uses and why: the default model when it is registered (bundled weights), else tiny.test."""
+    """The model the demo uses and why: the default model when it is registered (bundled weights), else the
+    default architecture's early bundled weights (``pgdenet.tud``), else tiny.test."""
     from vrestore.models import DEFAULT_MODEL
     from vrestore.models.registry import get_spec, is_registered
 
     if is_registered(DEFAULT_MODEL):
         return get_spec(DEFAULT_MODEL).id, "the default model"
+    early = f"{DEFAULT_MODEL}.tud"
+    if is_registered(early) and get_spec(early).weights is not None:
+        return early, f"{early}, the early bundled weights (the default model '{DEFAULT_MODEL}' has none yet)"
     return "tiny.test", f"tiny.test, because the default model '{DEFAULT_MODEL}' has no bundled weights yet"
 
 

@@ -45,3 +45,8 @@ def test_demo_refuses_to_replace_a_named_output(run_cli, tmp_path, short_demo_cl
     result = run_cli("demo", out, "--device", "cpu")
     assert result.code != 0 and out.read_bytes() == b"keep me"
     assert "Traceback" not in result.stderr
+
+
+def test_demo_uses_the_early_bundled_weights_until_the_default_model_has_some():
+    model, why = demo_module.demo_model()
+    assert model == "pgdenet.tud" and "bundled" in why
