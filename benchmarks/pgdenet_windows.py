@@ -107,7 +107,7 @@ def main() -> None:
         rows.append((f"CPU s/frame, {args.time_model} random weights, {w}x{h}, {args.time_frames}-frame clip",
                      f"{per:.2f}"))
     date = dt.date.today().isoformat()
-    weights = str(args.weights) if args.weights else f"the registered weights of {args.model} (bundled file or seeded init)"
+    weights = str(args.weights) if args.weights else f"the registered weights of {args.model} (bundled or seeded)"
     lines = [
         f"# PGDENet whole-clip vs windowed inference, {date}",
         "",
