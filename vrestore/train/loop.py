@@ -101,6 +101,7 @@ class World:
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    owns_group: bool = False
 
     @property
     def main(self) -> bool:
@@ -115,9 +116,24 @@ def join_world(device: torch.device) -> World:
         return World()
     import torch.distributed as dist
 
-    if not dist.is_initialized():
+    owns_group = not dist.is_initialized()
+    if owns_group:
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), owns_group)
+
+
+def leave_world(world: World) -> None:
+    """Wait for every rank, then close the process group that :func:`join_world` opened.
+
+    Without this a rank that finishes first exits while its peers still hold gloo connections to it, and
+    gloo aborts one of them (SIGABRT) now and then.
+    """
+    if not world.owns_group:
+        return
+    import torch.distributed as dist
+
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def build_model(config: TrainConfig) -> tuple[ModelSpec, nn.Module]:
@@ -240,6 +256,7 @@ def train(
         # Also on Ctrl-C: the steps done so far are kept, and --resume continues from them.
         if step > 0 and world.main:
             _save(last, config, step, module, ema, optimizer, scheduler)
+    leave_world(world)
     return TrainSummary(str(output), step, config.steps, step >= config.steps, last_loss, validation,
                         time.perf_counter() - started, world.rank)
 
