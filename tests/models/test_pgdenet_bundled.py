@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from vrestore.api import load_model
 from vrestore.demo import demo_clip
+from vrestore.io.convert import images_to_clip
 from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 
@@ -16,8 +16,8 @@ def test_bundled_tud_weights_load_offline_and_remove_noise(tmp_path, monkeypatch
     monkeypatch.setenv("VRESTORE_OFFLINE", "1")
     model = load_model("pgdenet.tud", device="cpu")
     with open_reader(demo_clip()) as reader:
-        frames = [frame.image for _, frame in zip(range(6), reader, strict=False)]
-    clean = torch.from_numpy(np.stack(frames)[:, :, 192:448]).permute(0, 3, 1, 2).float().div(255)[None]
+        frames = [frame.image[:, 192:448] for _, frame in zip(range(6), reader, strict=False)]
+    clean = images_to_clip(frames)
     noisy = (clean + torch.randn(clean.shape, generator=torch.Generator().manual_seed(0)) * 15 / 255).clamp(0, 1)
     with torch.no_grad():
         restored, _ = model.run(noisy, None)
