@@ -75,8 +75,8 @@ OFFICIAL = register(ModelSpec(
 TUD = register(ModelSpec(
     id="pgdenet.tud",
     factory=tud_net,
-    description="PGDENet, small configuration (3.25 M parameters) with early bundled weights (CPU curriculum "
-                "stage 1: light denoising); train your own with configs/pgdenet-tud*.yml",
+    description="PGDENet, small configuration (3.25 M parameters) with early bundled weights (a short CPU "
+                "training curriculum; light restoration); train your own with configs/pgdenet-tud*.yml",
     weights="pgdenet.tud",
     min_size=256,
     default_tile=720,
