@@ -35,6 +35,8 @@ from vrestore.io.frames import find_frame_files, read_image
 from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 from vrestore.metrics.ssim import ssim
+from vrestore.weights.download import hash_file
+from vrestore.weights.manifest import load_manifest
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
@@ -122,7 +124,7 @@ def main() -> None:
     tuned = ", ".join(f"{k} {v}" for k, v in chosen.items())
     lines = [f"# Restoration quality on {args.data.name} test clips, TUD-T{args.interval} seed {args.seed} "
              f"({dt.date.today().isoformat()})", "",
-             f"- model: `{args.model}`" + (f" with `--weights {args.weights}`" if args.weights else ""),
+             f"- model: `{args.model}`" + (_describe_weights(args.weights) if args.weights else ""),
              f"- command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
              f"- device: {device}"
              f" ({os.cpu_count()} cores), {platform.platform()}; python {platform.python_version()}, "
@@ -143,6 +145,13 @@ def main() -> None:
     (RESULTS / f"quality-{dt.date.today().isoformat()}.md").write_text(text, encoding="utf-8")
     (RESULTS / "quality.md").write_text(text, encoding="utf-8")
     print(text)
+
+
+def _describe_weights(path: Path) -> str:
+    """The --weights file with its sha256, naming the weights.toml entry that bundles the same file."""
+    digest, _ = hash_file(path)
+    bundled = [f"`vrestore/{e.file}`" for e in load_manifest().values() if e.bundled and e.sha256 == digest]
+    return f" with `--weights {path}` (sha256 {digest})" + (f", the file bundled as {bundled[0]}" if bundled else "")
 
 
 if __name__ == "__main__":
