@@ -6,7 +6,7 @@ import torch
 
 from vrestore.errors import UsageError
 from vrestore.train.config import DataConfig
-from vrestore.train.data import TrainSamples, _pick_frames, find_clips, load_clip, validation_pairs
+from vrestore.train.data import TrainSamples, find_clips, load_clip, pick_frames, validation_pairs
 
 
 def test_find_and_load_a_frame_folder(frame_folder):
@@ -47,7 +47,7 @@ def test_samples_are_cut_from_the_clean_clip(frame_folder):
 
 def test_short_clips_bounce_and_reverse():
     rng = np.random.default_rng(0)
-    seen = {tuple(_pick_frames(3, 6, rng)) for _ in range(20)}
+    seen = {tuple(pick_frames(3, 6, rng)) for _ in range(20)}
     assert seen <= {(0, 1, 2, 1, 0, 1), (1, 0, 1, 2, 1, 0)}
     assert len(seen) == 2
 

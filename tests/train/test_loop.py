@@ -17,10 +17,12 @@ def _state(path):
     return load_checkpoint(path)
 
 
-def test_resume_equals_an_uninterrupted_run(write_recipe, tmp_path):
-    whole = train(load_config(write_recipe("a.yml", output="whole")))
+@pytest.mark.parametrize("pool", [{}, {"pool": 2, "pool_reuse": 2}], ids=["on-the-fly", "pool"])
+def test_resume_equals_an_uninterrupted_run(write_recipe, tmp_path, pool):
+    # With the pool, 6 steps of 2 samples span three generations of 4 samples, and step 3 starts mid-generation.
+    whole = train(load_config(write_recipe("a.yml", output="whole", data=dict(pool))))
     assert whole.finished and whole.step == 6
-    part = load_config(write_recipe("b.yml", output="split"))
+    part = load_config(write_recipe("b.yml", output="split", data=dict(pool)))
     first = train(part, stop_at=3)
     assert not first.finished and first.step == 3
     second = train(part, resume=True)

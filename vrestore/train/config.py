@@ -24,6 +24,8 @@ class DataConfig:
     ``[gaussian, poisson, speckle]`` for a first curriculum stage); empty means all TUD operators.
     Validation always uses all TUD operators at interval 12, each kept with probability ``1 - val_prob``
     (the protocol's 0.55 by default), whatever ``ops`` and ``prob`` a curriculum stage trains on.
+    ``pool`` > 0 cuts samples from that many pre-degraded segments, each serving ``pool_reuse`` samples on
+    average, instead of degrading every sample (``train.pool`` explains it; 0 = degrade on the fly).
     """
 
     train: tuple[str, ...]
@@ -39,6 +41,8 @@ class DataConfig:
     val_frames: int = 12
     val_crop: int | None = 256
     workers: int = 0
+    pool: int = 0
+    pool_reuse: int = 16
 
 
 @dataclass(frozen=True)
@@ -184,5 +188,7 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("training settings need lr > 0 and 0 <= min_lr <= lr")
     if config.warmup_steps < 0 or config.warmup_steps >= config.steps:
         raise UsageError(f"training setting warmup_steps = {config.warmup_steps} must be in [0, steps)")
+    if config.data.pool < 0 or config.data.pool_reuse < 1:
+        raise UsageError("training settings data.pool (0 = off) and data.pool_reuse (>= 1) are counts")
     if config.data.workers < 0:
         raise UsageError("training setting data.workers must be 0 (load in the main process) or more")

@@ -11,6 +11,7 @@ import glob
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -130,25 +131,38 @@ class TrainSamples(Dataset):
         cfg = self.config
         rng = np.random.default_rng([self.seed, index])
         clip = self.clips[int(rng.choice(len(self.clips), p=self.weights))]
-        frames = _pick_frames(len(clip), cfg.frames, rng)
+        frames = pick_frames(len(clip), cfg.frames, rng)
         h, w = clip.shape[1:3]
         y, x = int(rng.integers(h - cfg.crop + 1)), int(rng.integers(w - cfg.crop + 1))
-        images = clip[frames, y : y + cfg.crop, x : x + cfg.crop]
-        if rng.random() < 0.5:
-            images = images[:, :, ::-1]
-        if rng.random() < 0.5:
-            images = images[:, ::-1]
-        if rng.random() < 0.5:
-            images = images.transpose(0, 2, 1, 3)
-        images = np.ascontiguousarray(images)
-        interval = int(rng.choice(cfg.intervals))
-        weather = str(rng.choice(WEATHER)) if rng.random() < cfg.weather else None
-        degraded = degrade_clip(images, rng, interval=interval, prob=cfg.prob, weather=weather,
-                                offset=int(rng.integers(interval)), ops=cfg.ops)
+        (images,) = augment([clip[frames, y : y + cfg.crop, x : x + cfg.crop]], rng)
+        degraded = degrade_clip(images, rng, **draw_degradation(cfg, rng))
         return to_tensor(degraded), to_tensor(images)
 
 
-def _pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarray:
+def augment(clips: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """The same random flips and transposition applied to each (T,H,W,C) clip of ``clips`` (contiguous copies)."""
+    flips = [rng.random() < 0.5 for _ in range(3)]
+    out = []
+    for clip in clips:
+        if flips[0]:
+            clip = clip[:, :, ::-1]
+        if flips[1]:
+            clip = clip[:, ::-1]
+        if flips[2]:
+            clip = clip.transpose(0, 2, 1, 3)
+        out.append(np.ascontiguousarray(clip))
+    return out
+
+
+def draw_degradation(config: DataConfig, rng: np.random.Generator) -> dict[str, Any]:
+    """The keyword arguments of :func:`degrade_clip` for one training sample: interval, weather, offset..."""
+    interval = int(rng.choice(config.intervals))
+    weather = str(rng.choice(WEATHER)) if rng.random() < config.weather else None
+    return {"interval": interval, "prob": config.prob, "weather": weather, "offset": int(rng.integers(interval)),
+            "ops": config.ops}
+
+
+def pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarray:
     """``wanted`` consecutive frame indices, time-reversed half of the time; short clips bounce at their ends."""
     if count >= wanted:
         start = int(rng.integers(count - wanted + 1))

@@ -29,6 +29,7 @@ from vrestore.models.spec import ModelSpec
 from vrestore.train.checkpoint import FORMAT, load_checkpoint, save_atomic
 from vrestore.train.config import TrainConfig
 from vrestore.train.data import TrainSamples, find_clips, load_clip, validation_pairs
+from vrestore.train.pool import PooledSamples
 from vrestore.weights.load import load_into, read_state_dict
 
 LAST = "last.pth"
@@ -197,13 +198,12 @@ def train(
     end = min(config.steps, stop_at) if stop_at is not None else config.steps
 
     clips = [load_clip(p, config.data.max_side) for p in find_clips([config.resolve(s) for s in config.data.train])]
-    samples = TrainSamples(clips, config.data, config.seed, config.steps * config.batch_size * world.size)
+    sample_type = PooledSamples if config.data.pool else TrainSamples
+    samples = sample_type(clips, config.data, config.seed, config.steps * config.batch_size * world.size)
     val_clips = [load_clip(p, config.data.max_side, config.data.val_frames)
                  for p in find_clips([config.resolve(s) for s in config.data.val])] if config.data.val else []
     val_pairs = validation_pairs(val_clips, config.data, config.seed) if world.main else []
 
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 and spec.supports_bfloat16
-                else contextlib.nullcontext())
     last_loss: float | None = None
     # Sums since the last log line: the logged loss is their mean, and "input_loss" the loss of the degraded
     # input itself, so a log shows the gain over doing nothing despite samples of very different difficulty.
@@ -213,21 +213,10 @@ def train(
     try:
         for degraded, clean in _batches(samples, config, step, end, world):
             degraded, clean = degraded.to(device), clean.to(device)
-            with autocast:
-                restored, _ = forward_clip(spec, network, degraded)
-                loss = charbonnier(restored, clean, config.charbonnier_eps)
-                aux = getattr(module, "aux_loss", None)
-                if isinstance(aux, torch.Tensor):
-                    loss = loss + aux.float()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
-            optimizer.step()
+            last_loss = training_step(spec, module, degraded, clean, optimizer, config, network)
             scheduler.step()
             ema.update(module)
             step += 1
-            last_loss = float(loss.detach())
             if not math.isfinite(last_loss):
                 raise UsageError(f"the training loss became {last_loss} at step {step}; lower lr or enable grad_clip")
             loss_sum += last_loss
@@ -261,7 +250,30 @@ def train(
                         time.perf_counter() - started, world.rank)
 
 
-def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int,
+def training_step(spec: ModelSpec, module: nn.Module, degraded: torch.Tensor, clean: torch.Tensor,
+                  optimizer: torch.optim.Optimizer, config: TrainConfig, network: nn.Module | None = None) -> float:
+    """One optimiser step on a batch (bf16 autocast when the recipe and the model allow it); returns the loss.
+
+    ``network`` is what runs the forward pass when it is not ``module`` itself (a DDP wrapper); a model's
+    auxiliary loss (e.g. mixture-of-experts balance) is read from ``module.aux_loss`` after the forward pass.
+    """
+    network = module if network is None else network
+    bf16 = config.bf16 and spec.supports_bfloat16
+    with torch.autocast(degraded.device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+        restored, _ = forward_clip(spec, network, degraded)
+        loss = charbonnier(restored, clean, config.charbonnier_eps)
+        aux = getattr(module, "aux_loss", None)
+        if isinstance(aux, torch.Tensor):
+            loss = loss + aux.float()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_([p for p in module.parameters() if p.requires_grad], config.grad_clip)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _batches(samples: TrainSamples | PooledSamples, config: TrainConfig, step: int, end: int,
              world: World) -> Iterator[tuple[torch.Tensor, ...]]:
     """This process's batches for steps ``step .. end-1``.
 
