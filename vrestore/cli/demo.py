@@ -38,7 +38,8 @@ def demo(
     with _console.frame_progress("demo", None, enabled=not quiet and not json_out) as update:
         # The demo may replace its own default outputs from a previous run, never a file the user named.
         result = run_demo(destination, comparison, model=model_id, device=device, overwrite=output is None,
-                          progress=lambda stage, p: update(p.frames_done, p.frames_total, p.elapsed_s))
+                          progress=lambda stage, p: update(p.frames_done, p.frames_total, p.elapsed_s,
+                                                           p.frames_computed))
     if json_out:
         print(json.dumps(result.to_dict()), flush=True)
     elif not quiet:
