@@ -33,11 +33,18 @@ _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress report: frames written so far, the expected total (None if unknown), seconds elapsed."""
+    """A progress report: frames written so far, the expected total (None if unknown), seconds elapsed.
+
+    ``frames_computed`` (at least ``frames_done``) also counts the frames the model has finished but not yet
+    written, including the finished part of the window it is computing (fractional): a recurrent model's
+    window can take minutes on a CPU before its first frame is written. A restore reports once at its start
+    (0 frames, with the probed total) and then as either count grows.
+    """
 
     frames_done: int
     frames_total: int | None
     elapsed_s: float
+    frames_computed: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -229,6 +236,8 @@ def _restore(
     check_strength(options.temporal_smooth)
     source = Path(source)
     info = probe(source)
+    counts = _Counts(progress, info.frame_count, time.perf_counter())
+    counts.report()  # the total shows at once, before the model loads and the first frame is written
     dst = Path(destination) if destination is not None else default_output_path(source, info)
     if options.resume:
         _check_resumable(options, dst)
@@ -273,13 +282,13 @@ def _restore(
             if state is None and not is_frame_folder(dst):
                 resume.discard(dst, part=False)  # a stale state of a part the writer just replaced
 
-            def on_frame(done: int) -> None:
-                if progress is not None:
-                    progress(Progress(done, info.frame_count, time.perf_counter() - started))
+            counts.started = started
 
             def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
                 return smooth_frames(
-                    restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile), options.temporal_smooth
+                    restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile,
+                                   on_progress=lambda frames: counts.computed(start + frames)),
+                    options.temporal_smooth,
                 )
 
             transform = restored
@@ -291,7 +300,7 @@ def _restore(
 
             try:
                 written = run_pipeline(reader, transform, writer.write, queue_size=options.queue_size,
-                                       on_frame=on_frame, profile=profile)
+                                       on_frame=counts.written, profile=profile)
                 if written == 0:
                     raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
                 writer.close()
@@ -324,6 +333,30 @@ def _restore(
         profile=profile.report() if options.profile else None,
         sizes=sizes.to_dict(),
     )
+
+
+class _Counts:
+    """The frames written (encode thread) and computed (model thread) of one restore, reported as Progress."""
+
+    def __init__(self, progress: Callable[[Progress], None] | None, total: int | None, started: float) -> None:
+        self.progress = progress
+        self.total = total
+        self.started = started
+        self.done = 0
+        self.model = 0.0
+
+    def written(self, done: int) -> None:
+        self.done = done
+        self.report()
+
+    def computed(self, frames: float) -> None:
+        self.model = frames
+        self.report()
+
+    def report(self) -> None:
+        if self.progress is not None:
+            done = self.done
+            self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done)))
 
 
 def _check_resumable(options: RestoreOptions, destination: Path) -> None:

@@ -42,7 +42,10 @@ def demo_model() -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """Where the demo wrote its files and how the degraded and restored clips score against the clean one."""
+    """Where the demo wrote its files and how the degraded and restored files score against the clean clip.
+
+    ``output`` and ``degraded`` are the files scored, ``reference`` the clean clip they were scored against.
+    """
 
     model: str
     device: str
@@ -55,14 +58,18 @@ class DemoResult:
     restored_psnr: float
     restored_ssim: float
     warnings: list[str] = field(default_factory=list)
+    degraded: str = ""
+    reference: str = ""
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (the CLI's ``--json`` object)."""
         return {
             "model": self.model, "device": self.device, "output": self.output, "comparison": self.comparison,
-            "frames": self.frames, "seconds": round(self.seconds, 3),
-            "degraded": {"psnr": round(self.degraded_psnr, 4), "ssim": round(self.degraded_ssim, 5)},
-            "restored": {"psnr": round(self.restored_psnr, 4), "ssim": round(self.restored_ssim, 5)},
+            "frames": self.frames, "seconds": round(self.seconds, 3), "reference": self.reference,
+            "degraded": {"file": self.degraded, "psnr": round(self.degraded_psnr, 4),
+                         "ssim": round(self.degraded_ssim, 5)},
+            "restored": {"file": self.output, "psnr": round(self.restored_psnr, 4),
+                         "ssim": round(self.restored_ssim, 5)},
             "warnings": list(self.warnings),
         }
 
@@ -75,14 +82,25 @@ def run_demo(
     device: str = "auto",
     overwrite: bool = False,
     progress: Callable[[str, Progress], None] | None = None,
+    degraded_output: Path | None = None,
 ) -> DemoResult:
     """Degrade the bundled clip (TUD, seed 0), restore it into ``output`` and write ``comparison``.
 
-    The scores are computed on lossless intermediates, so they measure the model, not the final encoder.
+    The degraded input is written too, to ``degraded_output`` (default ``<output stem>-degraded<suffix>``),
+    through the same encoder as ``output``. The scores are those of these two files against the bundled clip,
+    computed as ``vrestore eval FILE CLEAN`` does (``metrics.video.evaluate_pair``, its default options), so
+    that anyone can reproduce them; the demo once scored its lossless intermediates instead, and printed other
+    numbers than ``eval`` gave for the files it wrote.
     """
     from vrestore.compare.run import CompareOptions, compare_videos
-    from vrestore.metrics.video import evaluate_pair
+    from vrestore.io.output_check import check_output
+    from vrestore.metrics.video import EvalOptions, evaluate_pair
     from vrestore.synth_api import SynthOptions, synthesize
+
+    if degraded_output is None:
+        degraded_output = output.with_name(f"{output.stem}-degraded{output.suffix}")
+    for destination in (output, degraded_output, comparison):  # before minutes of work, not after
+        check_output(destination, None, overwrite=overwrite)
 
     def report(stage: str) -> Callable[[Progress], None] | None:
         return None if progress is None else (lambda p: progress(stage, p))
@@ -95,16 +113,18 @@ def run_demo(
                                                  encode=_LOSSLESS), progress=report("degrading"))
         options = RestoreOptions(model=model, device=device, encode=_LOSSLESS)
         result = restore_video(degraded, restored, options, progress=report("restoring"))
-        before = evaluate_pair(degraded, clean)
-        after = evaluate_pair(restored, clean)
         transcode(restored, output, overwrite=overwrite)
+        transcode(degraded, degraded_output, overwrite=overwrite)
         compare_videos([degraded, restored, clean], comparison,
                        CompareOptions(labels=("degraded", f"restored ({result.model})", "clean"), overwrite=overwrite))
+    # Scored as `vrestore eval` scores by default, on the files written.
+    before = evaluate_pair(degraded_output, clean, EvalOptions())
+    after = evaluate_pair(output, clean, EvalOptions())
     return DemoResult(
         model=result.model, device=result.device, output=str(output), comparison=str(comparison),
         frames=result.frames, seconds=result.seconds, degraded_psnr=before.mean_psnr,
         degraded_ssim=before.mean_ssim, restored_psnr=after.mean_psnr, restored_ssim=after.mean_ssim,
-        warnings=result.warnings,
+        warnings=result.warnings, degraded=str(degraded_output), reference=str(clean),
     )
 
 

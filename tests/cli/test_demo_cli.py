@@ -24,7 +24,7 @@ def test_bundled_clip_is_packaged():
     assert (info.width, info.height) == (640, 272) and info.frame_count == 100
 
 
-def test_demo_writes_restored_and_comparison_and_scores(run_cli, tmp_path, short_demo_clip):
+def test_demo_writes_and_scores_its_files_as_eval_does(run_cli, tmp_path, short_demo_clip):
     out = tmp_path / "demo.mp4"
     result = run_cli("demo", out, "--device", "cpu", "--json")
     assert result.code == 0, result.stderr
@@ -37,14 +37,25 @@ def test_demo_writes_restored_and_comparison_and_scores(run_cli, tmp_path, short
         assert 10 < record[side]["psnr"] < 60 and not math.isinf(record[side]["psnr"])
         assert 0 < record[side]["ssim"] <= 1
     assert record["model"]
+    # The scores are those 'vrestore eval' gives for the files written (restored and degraded).
+    assert record["reference"] == str(short_demo_clip)
+    assert record["restored"]["file"] == str(out)
+    assert record["degraded"]["file"] == str(tmp_path / "demo-degraded.mp4")
+    for side in ("degraded", "restored"):
+        scored = run_cli("eval", record[side]["file"], record["reference"], "--json")
+        assert scored.code == 0, scored.stderr
+        video = json.loads(scored.stdout)["videos"][0]
+        assert abs(video["psnr"] - record[side]["psnr"]) < 0.01, side
+        assert abs(video["ssim"] - record[side]["ssim"]) < 1e-4, side
 
 
 def test_demo_refuses_to_replace_a_named_output(run_cli, tmp_path, short_demo_clip):
     out = tmp_path / "mine.mp4"
     out.write_bytes(b"keep me")
     result = run_cli("demo", out, "--device", "cpu")
-    assert result.code != 0 and out.read_bytes() == b"keep me"
-    assert "Traceback" not in result.stderr
+    assert result.code == 4 and out.read_bytes() == b"keep me"
+    assert "exists" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "mine-degraded.mp4").exists() and not (tmp_path / "mine-compare.mp4").exists()
 
 
 def test_demo_uses_the_early_bundled_weights_until_the_default_model_has_some():

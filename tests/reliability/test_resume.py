@@ -40,8 +40,11 @@ marker, half = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 
 @contextmanager
 def progress(description, total, enabled):
-    def update(done, total, elapsed):
-        if done >= half:
+    written = [0]
+
+    def update(done, total, elapsed, computed=None):
+        if done >= half and done != written[0]:  # once per written frame, not per report of the model
+            written[0] = done
             marker.write_text(str(done))
             time.sleep(0.3)
     yield update
@@ -90,7 +93,7 @@ def _interrupt_after(frames: int):
 
     @contextmanager
     def progress(description, total, enabled):
-        def update(done, total, elapsed):
+        def update(done, total, elapsed, computed=None):
             if done >= frames:
                 raise KeyboardInterrupt
         yield update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,13 +51,19 @@ def show_warnings(enabled: bool) -> None:
     logger.addHandler(_StderrWarnings(level=logging.WARNING) if enabled else logging.NullHandler())
 
 
+FrameUpdate = Callable[..., None]  # update(done, total, elapsed_s, computed=None)
+
+
 @contextmanager
-def frame_progress(
-    description: str, total: int | None, enabled: bool
-) -> Iterator[Callable[[int, int | None, float], None]]:
-    """A rich progress bar (frames, fps, ETA) on a terminal; else a no-op ``update(done, total, elapsed_s)``."""
+def frame_progress(description: str, total: int | None, enabled: bool) -> Iterator[FrameUpdate]:
+    """A rich progress bar (frames, fps, ETA) on a terminal; else a no-op ``update``.
+
+    ``update(done, total, elapsed_s, computed=None)``: the bar stands at ``computed`` (frames the model has
+    finished, fractional inside a window; see ``api.Progress``) when given, else at ``done``, so that a
+    long first window moves the bar and gives an ETA before any frame is written.
+    """
     if not enabled or not stderr.is_terminal:
-        yield lambda done, total, elapsed: None
+        yield lambda done, total, elapsed, computed=None: None
         return
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -67,12 +74,15 @@ def frame_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task(description, total=total, fps=0.0)
+        # Without a total the bar waits for the first update, which usually brings one ("0/?" otherwise).
+        task = bar.add_task(description, total=total, fps=0.0, visible=total is not None)
 
-        def update(done: int, total: int | None, elapsed: float) -> None:
+        def update(done: int, total: int | None, elapsed: float, computed: float | None = None) -> None:
+            position = max(done, computed or 0.0)
             # The probed total is an estimate; never let the bar claim more than 100 %.
-            total = max(total, done) if total else None
-            bar.update(task, completed=done, total=total, fps=done / elapsed if elapsed > 0 else 0.0)
+            total = max(total, math.ceil(position)) if total else None
+            bar.update(task, completed=position, total=total, fps=position / elapsed if elapsed > 0 else 0.0,
+                       visible=True)
 
         yield update
 

@@ -210,9 +210,8 @@ def run_batch(
                     _report(outcomes[-1], quiet=quiet, json_out=json_out)
                     continue
             with _console.frame_progress(label, None, enabled=not quiet and not json_out) as update:
-                result = restorer.restore(
-                    source, destination, progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s)
-                )
+                result = restorer.restore(source, destination, progress=lambda p: update(
+                    p.frames_done, p.frames_total, p.elapsed_s, p.frames_computed))
         except PartialKept as exc:
             note_partial_kept(str(exc))
             raise

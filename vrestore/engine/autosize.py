@@ -6,7 +6,11 @@ each; the device memory of a forward pass is modelled as ``fixed + per_sample * 
 pixels). The largest tile whose predicted peak, plus the engine's own buffers for a window, fits in
 ``SAFETY`` of the free memory is chosen; the whole frame when it fits. If even a small tile does not fit,
 the clip is shortened. On the CPU there is nothing to measure: the whole frame (or the model's default
-tile) and the model's default clip length are used. Explicit ``--tile``/``--clip`` values are kept.
+tile) and the model's default clip length are used. The CPU keeps that length even though one 48-frame
+PGDENet window takes minutes there: a shorter window would return its first frames sooner, but it changes
+the output of a recurrent model (its state sees fewer frames) and costs more (each window repeats its
+overlap); the progress bar moves inside the window instead (``vrestore.models.progress``). Explicit
+``--tile``/``--clip`` values are kept.
 
 The choice only starts the run: the tiler still halves the tile on an out-of-memory error.
 """

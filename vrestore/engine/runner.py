@@ -1,9 +1,14 @@
-"""Frames in -> restored frames out: temporal windows, tiles, blending; in order, bounded memory."""
+"""Frames in -> restored frames out: temporal windows, tiles, blending; in order, bounded memory.
+
+Progress is counted in frames the model has finished: window by window, and inside a window from the
+model's own reports (``vrestore.models.progress``), mapped onto the frames the window keeps. A model that
+does not report moves the count once per window.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -19,6 +24,7 @@ from vrestore.errors import InputError
 from vrestore.frame import Frame
 from vrestore.io.convert import peak_of, stack_images
 from vrestore.models.loaded import LoadedModel
+from vrestore.models.progress import listen
 from vrestore.options import ClipOptions, TileOptions
 
 # Windows stacked ahead of the model on a staging thread.
@@ -35,6 +41,7 @@ def restore_frames(
     tile_feather: float = TILE_FEATHER,
     profile: StageProfile = NO_PROFILE,
     stage_ahead: int = STAGE_AHEAD,
+    on_progress: Callable[[float], None] | None = None,
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
@@ -42,12 +49,14 @@ def restore_frames(
     is consumed lazily: at most one window plus its look-ahead (see ``chunking``) is held, plus
     ``stage_ahead`` windows stacked ahead on a staging thread (0: no thread). Options are validated here,
     before the first frame is read (UsageError). ``profile`` receives the upload, model, download and idle
-    seconds.
+    seconds. ``on_progress(frames)`` is called on the calling thread with the (fractional, never decreasing)
+    number of frames the model has finished, during each window as the model reports and after it.
     """
     settings = resolve_clip(model.spec, clip)
     tiler = Tiler(model, tile or TileOptions(), feather=tile_feather)
     blender: WindowBlender[Frame] = WindowBlender(0.0 if settings.stateful else window_feather)
-    return _restore(frames, model, settings, tiler, blender, profile, stage_ahead)
+    counter = _FrameCounter(on_progress) if on_progress is not None else None
+    return _restore(frames, model, settings, tiler, blender, profile, stage_ahead, counter)
 
 
 @torch.inference_mode()
@@ -59,6 +68,7 @@ def _restore(
     blender: WindowBlender[Frame],
     profile: StageProfile,
     stage_ahead: int,
+    counter: _FrameCounter | None,
 ) -> Iterator[Frame]:
     windows = stream_windows(
         frames, settings.length, settings.overlap, settings.keyframe_interval, shift_last=settings.shift_last
@@ -80,9 +90,11 @@ def _restore(
             with profile.stage("upload"):
                 x = upload(host, peak_of(items[0].image.dtype))
             del host
-            with profile.stage("model"):
+            with profile.stage("model"), listen(counter.within(window) if counter is not None else None):
                 out, state = tiler.run(x, state)
             del x
+            if counter is not None:
+                counter(window.keep_stop)
             ready = blender.add(window, out[0], items)
             del out
             if ready:
@@ -96,6 +108,24 @@ def _restore(
             yield from _finish(*pending.popleft(), profile)
     finally:
         _close(staged)
+
+
+class _FrameCounter:
+    """Turns the model's reports inside a window into frames finished, passed on when they grow."""
+
+    def __init__(self, on_progress: Callable[[float], None]) -> None:
+        self.on_progress = on_progress
+        self.frames = 0.0
+
+    def __call__(self, frames: float) -> None:
+        if frames > self.frames:
+            self.frames = frames
+            self.on_progress(frames)
+
+    def within(self, window: Window) -> Callable[[float], None]:
+        """A listener mapping the model's 0..1 for ``window`` onto the frames that window keeps."""
+        kept = window.keep_stop - window.keep_start
+        return lambda fraction: self(window.keep_start + fraction * kept)
 
 
 def _staged(

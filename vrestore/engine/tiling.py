@@ -25,6 +25,7 @@ from vrestore.engine.blend import TILE_FEATHER, TileAccumulator
 from vrestore.engine.plan import Tile, plan_tiles
 from vrestore.errors import DeviceError, UsageError
 from vrestore.models.loaded import LoadedModel
+from vrestore.models.progress import share
 from vrestore.options import TileOptions
 
 log = logging.getLogger("vrestore")
@@ -147,10 +148,11 @@ class Tiler:
         h, w = clip.shape[-2:]
         acc: TileAccumulator | None = None
         new_states = []
-        for tile, tile_state in zip(tiles, states, strict=True):
+        for i, (tile, tile_state) in enumerate(zip(tiles, states, strict=True)):
             y0, y1, x0, x1 = tile.region
             x = pad_to(clip[..., y0:y1, x0:x1], *tile.fed_size)
-            out, new_state = model.run(x, tile_state)
+            with share(i / len(tiles), 1 / len(tiles)):  # the model's progress reports, per tile
+                out, new_state = model.run(x, tile_state)
             self._check_shape(out, tile)
             if acc is None:  # the output may have other channels than the input
                 acc = TileAccumulator((*out.shape[:3], s * h, s * w), s, self.feather, out.device)

@@ -8,6 +8,11 @@ a global residual on the input. Parameter names and shapes follow the official `
 checkpoints load strictly. Input: (N,T,3,H,W) RGB in [0,1] with H, W multiples of 4 and at least 132 (SPyNet
 needs more than 32 pixels at 1/4 size; the official code asserts 256, the size it was trained at, which the
 registered specs ask the engine to pad to).
+
+The forward pass reports its progress (``vrestore.models.progress``) after each chunk of feature extraction
+and flow, each propagation step and each reconstructed frame, so that a long window moves a progress bar
+long before it returns. Features and flows are computed in chunks of ``CHUNK`` frames for that (on the CPU
+the result is bit-identical to one batch; it also bounds their peak memory on long clips).
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ from vrestore.models.common.deform import ModulatedDeformConv
 from vrestore.models.common.spynet import SpyNet
 from vrestore.models.common.warp import flow_warp
 from vrestore.models.pgdenet.experts import PromptModulator
+from vrestore.models.progress import WorkMeter
 
 BRANCHES = ("backward_1", "forward_1", "backward_2", "forward_2")
 MIN_SIZE = 132
+CHUNK = 4  # frames per batch of feature extraction and of flow estimation
+# Relative cost per frame of each stage (CPU, 640x360, pgdenet.tud: about 0.1 s per unit), for progress only.
+_UNITS_FEATURES, _UNITS_FLOW, _UNITS_STEP, _UNITS_OUTPUT = 1.0, 2.0, 3.0, 15.0
 
 
 class PromptGuidedAlignment(ModulatedDeformConv):
@@ -96,10 +105,16 @@ class PGDENet(nn.Module):
         if h % 4 or w % 4 or h < MIN_SIZE or w < MIN_SIZE:
             raise ValueError(f"PGDENet needs frames of at least {MIN_SIZE}x{MIN_SIZE} with sides divisible by 4, "
                              f"got {w}x{h}")
+        per_frame = _UNITS_FEATURES + 2 * _UNITS_FLOW + len(BRANCHES) * _UNITS_STEP + _UNITS_OUTPUT
+        meter = WorkMeter(n * t * per_frame)
         frames = lqs.reshape(n * t, c, h, w)
         small = F.interpolate(frames, scale_factor=0.25, mode="bicubic").view(n, t, c, h // 4, w // 4)
-        spatial = list(self.feat_extract(frames).view(n, t, self.mid_channels, h // 4, w // 4).unbind(1))
-        flows_backward, flows_forward = self._flows(small)
+        features = []
+        for first in range(0, n * t, CHUNK):
+            features.append(self.feat_extract(frames[first : first + CHUNK]))
+            meter.add(_UNITS_FEATURES * features[-1].shape[0])
+        spatial = list(torch.cat(features).view(n, t, self.mid_channels, h // 4, w // 4).unbind(1))
+        flows_backward, flows_forward = self._flows(small, meter)
         keys = self.keyframes(t)
         key_feats = {i: self.DPEM_prop(spatial[i]) for i in keys}
 
@@ -120,6 +135,7 @@ class PGDENet(nn.Module):
                 earlier = [branches[b][idx] for b in branches]
                 state = state + self.backbone[name](torch.cat([x, *earlier, state], dim=1))
                 outputs[idx] = state
+                meter.add(n * _UNITS_STEP)
             branches[name] = [outputs[i] for i in range(t)]
 
         out = []
@@ -129,15 +145,24 @@ class PGDENet(nn.Module):
             feat = F.leaky_relu(self.upsample2(feat), 0.1)
             feat = F.leaky_relu(self.conv_hr(feat), 0.1)
             out.append(self.conv_last(feat) + lqs[:, i])
+            meter.add(n * _UNITS_OUTPUT)
         return torch.stack(out, dim=1)
 
-    def _flows(self, small: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _flows(self, small: torch.Tensor, meter: WorkMeter) -> tuple[torch.Tensor, torch.Tensor]:
         """(backward, forward) flows between neighbours, each (N,T-1,2,h,w): backward[i] maps frame i+1 onto
         frame i, forward[i] frame i onto frame i+1."""
         n, t, c, h, w = small.shape
         if t == 1:
+            meter.add(2 * _UNITS_FLOW * n)
             empty = small.new_zeros(n, 0, 2, h, w)
             return empty, empty
         a = small[:, :-1].reshape(-1, c, h, w)
         b = small[:, 1:].reshape(-1, c, h, w)
-        return self.spynet(a, b).view(n, t - 1, 2, h, w), self.spynet(b, a).view(n, t - 1, 2, h, w)
+        backward, forward = [], []
+        for first in range(0, a.shape[0], CHUNK):
+            part_a, part_b = a[first : first + CHUNK], b[first : first + CHUNK]
+            backward.append(self.spynet(part_a, part_b))
+            forward.append(self.spynet(part_b, part_a))
+            # n * (t - 1) pairs stand for the n * t frames' flow units.
+            meter.add(2 * _UNITS_FLOW * part_a.shape[0] * t / (t - 1))
+        return torch.cat(backward).view(n, t - 1, 2, h, w), torch.cat(forward).view(n, t - 1, 2, h, w)
