@@ -202,3 +202,41 @@ def test_real_clips_keep_their_timing(shared_data, caplog, clip):
         frames = read_all(path)
     assert [f.pts for f in frames] == expected
     assert warnings_of(caplog) == []
+
+
+def output_seconds(path: Path) -> list[float]:
+    with av.open(str(path)) as container:
+        return [float(f.pts * f.time_base) for f in container.decode(video=0)]
+
+
+def test_synth_and_compare_of_the_bundled_clip_play_at_25_fps(tmp_path):
+    from vrestore.compare.run import compare_videos
+    from vrestore.options import EncodeOptions
+    from vrestore.synth_api import SynthOptions, synthesize
+
+    degraded = tmp_path / "degraded.mkv"
+    synth = synthesize(demo_clip(), degraded, SynthOptions(protocol="tud", seed=0, encode=EncodeOptions(codec="ffv1")))
+    side_by_side = tmp_path / "compare.mp4"
+    compared = compare_videos([demo_clip(), degraded], side_by_side)
+    for path, warnings in ((degraded, synth.warnings), (side_by_side, compared.notes)):
+        seconds = output_seconds(path)
+        assert len(seconds) == 100 and np.allclose(np.diff(seconds), 0.04, atol=1e-6), path
+        assert any("unusable timestamps" in w for w in warnings), path
+    assert probe(side_by_side).duration_s == pytest.approx(4.0, abs=0.05)
+
+
+def test_the_terminal_shows_a_repeated_warning_once(capsys):
+    from vrestore.cli import _console
+
+    logger = logging.getLogger("vrestore")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    _console.show_warnings(True)
+    try:
+        for _ in range(3):
+            logger.warning("input 'x' has unusable timestamps")
+        logger.warning("another one")
+    finally:
+        logger.handlers[:] = saved[2]
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+    assert capsys.readouterr().err.count("warning: ") == 2
