@@ -74,8 +74,10 @@ class Rates:
 
 def fallback_rate(rates: Rates, *, broken_from_start: bool) -> Fraction:
     """The constant rate that replaces broken timestamps (see the module docstring for the order)."""
-    measured = () if broken_from_start else (rates.average,)
-    candidates = (*measured, rates.guessed, *(() if broken_from_start else (rates.base,)), rates.codec)
+    if broken_from_start:  # FFmpeg measures the average and base rates from those very timestamps
+        candidates = (rates.guessed, rates.codec)
+    else:
+        candidates = (rates.average, rates.guessed, rates.base, rates.codec)
     return next((rate for rate in candidates if is_sane_rate(rate)), DEFAULT_FPS)
 
 
