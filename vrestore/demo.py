@@ -109,8 +109,8 @@ def run_demo(
     with tempfile.TemporaryDirectory(prefix="vrestore-demo-") as tmp:
         degraded = Path(tmp) / "degraded.mkv"
         restored = Path(tmp) / "restored.mkv"
-        synthesize(clean, degraded, SynthOptions(protocol="tud", interval=DEMO_INTERVAL, seed=DEMO_SEED,
-                                                 encode=_LOSSLESS), progress=report("degrading"))
+        synth_options = SynthOptions(protocol="tud", interval=DEMO_INTERVAL, seed=DEMO_SEED, encode=_LOSSLESS)
+        synthesized = synthesize(clean, degraded, synth_options, progress=report("degrading"))
         options = RestoreOptions(model=model, device=device, encode=_LOSSLESS)
         result = restore_video(degraded, restored, options, progress=report("restoring"))
         transcode(restored, output, overwrite=overwrite)
@@ -124,7 +124,8 @@ def run_demo(
         model=result.model, device=result.device, output=str(output), comparison=str(comparison),
         frames=result.frames, seconds=result.seconds, degraded_psnr=before.mean_psnr,
         degraded_ssim=before.mean_ssim, restored_psnr=after.mean_psnr, restored_ssim=after.mean_ssim,
-        warnings=result.warnings, degraded=str(degraded_output), reference=str(clean),
+        warnings=list(dict.fromkeys(synthesized.warnings + result.warnings)),  # the clean clip's come from synth
+        degraded=str(degraded_output), reference=str(clean),
     )
 
 

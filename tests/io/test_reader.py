@@ -196,16 +196,13 @@ def test_avi_with_b_frames_gets_ordered_timestamps(shared_data, caplog):
     assert warnings_of(caplog) == []
 
 
-def test_timestamp_sorter_and_stamper():
-    from vrestore.io.reader import _MonotonicStamper, _TimestampSorter
+def test_timestamp_sorter():
+    from vrestore.io.reader import _TimestampSorter
 
     sorter = _TimestampSorter(window=3)
     arrivals = [("a", 2), ("b", 6), ("c", 8), ("d", 4), ("e", 10), ("f", None)]
     released = [pair for frame, pts in arrivals for pair in sorter.push(frame, pts)] + sorter.drain()
     assert released == [("a", 2), ("b", 4), ("c", 6), ("d", 8), ("e", 10), ("f", None)]
-
-    stamper = _MonotonicStamper("x")
-    assert [stamper.stamp(p) for p in [0, 5, 5, 3, 9, None]] == [0, 5, 6, 7, 9, None]
 
 
 def test_rotated_clip_is_decoded_in_coded_orientation(shared_data):

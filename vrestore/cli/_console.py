@@ -31,8 +31,17 @@ def error_line(message: str) -> None:
 
 
 class _StderrWarnings(logging.Handler):
+    """Prints each distinct warning once per command (the demo, for one, reads its clip several times)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level=level)
+        self._shown: set[str] = set()
+
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
+        if message in self._shown:
+            return
+        self._shown.add(message)
         if stderr.is_terminal:
             stderr.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
         else:

@@ -18,6 +18,18 @@ from vrestore.io.convert import to_depth
 from vrestore.options import EncodeOptions
 
 log = logging.getLogger(__name__)
+vrestore_log = logging.getLogger("vrestore")
+
+
+class _Warnings(logging.Handler):
+    """Keeps the warnings logged while a comparison runs (the readers' too) for its notes."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 MAX_INPUTS = 4
 
@@ -37,7 +49,7 @@ class CompareOptions:
 
 @dataclass(frozen=True)
 class CompareResult:
-    """What a comparison produced (``notes``: letterboxing, length mismatch)."""
+    """What a comparison produced (``notes``: letterboxing, length mismatch, the readers' warnings)."""
 
     output: str
     frames: int
@@ -65,7 +77,10 @@ def compare_videos(sources: Sequence[str | Path], destination: str | Path,
         raise UsageError("an image output needs --frames (which frames to show), e.g. --frames 0,50,100")
     started = time.perf_counter()
     notes: list[str] = []
+    heard = _Warnings()  # e.g. an input whose broken timestamps were repaired
     with ExitStack() as stack:
+        vrestore_log.addHandler(heard)
+        stack.callback(vrestore_log.removeHandler, heard)
         readers = [stack.enter_context(open_reader(s)) for s in sources]
         streams = [iter(r) for r in readers]
         first = [_next(s) for s in streams]
@@ -89,6 +104,7 @@ def compare_videos(sources: Sequence[str | Path], destination: str | Path,
             notes.append(f"inputs differ in length; the comparison stops at the shortest ({count} frames)")
             log.warning(notes[-1])
         writer.close()
+    notes += [message for message in heard.messages if message not in notes]
     return CompareResult(str(destination), count, picture.shape[1], picture.shape[0],
                          time.perf_counter() - started, notes)
 

@@ -41,6 +41,9 @@ class VideoInfo:
     ``frame_count`` is a best estimate for progress bars (None when unknown); never rely on it.
     ``rotation`` is the display-matrix rotation in degrees as FFmpeg reports it (0, 90, -90, 180).
     ``bit_depth`` is bits per sample of the source pixel format (8, 10, 12, 16).
+    ``retimed`` says why the source timestamps were unusable from the start (None: they are kept); the
+    frames are then re-timed at ``frame_rate``, and ``time_base``/``duration_s`` describe that timing.
+    ``fallback_rate`` is the constant rate that replaces broken timestamps (see ``io/timestamps.py``).
     """
 
     source: str
@@ -58,6 +61,8 @@ class VideoInfo:
     color: ColorTags = field(default_factory=ColorTags)
     rotation: int = 0
     streams: tuple[StreamInfo, ...] = ()
+    retimed: str | None = None
+    fallback_rate: Fraction | None = None
 
     @property
     def audio_streams(self) -> tuple[StreamInfo, ...]:

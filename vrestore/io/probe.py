@@ -14,6 +14,7 @@ import av.container
 import av.video
 
 from vrestore.errors import InputError
+from vrestore.io import timestamps
 from vrestore.io.frames import find_frame_files, looks_like_glob, probe_frame_files
 from vrestore.io.info import ColorTags, StreamInfo, VideoInfo
 
@@ -108,23 +109,40 @@ def select_video_stream(container: av.container.InputContainer, text: str) -> av
 
 
 def info_from_container(container: av.container.InputContainer, stream: av.video.VideoStream, text: str) -> VideoInfo:
-    """Fill a VideoInfo from an open container (decodes the first frame for rotation and colour tags)."""
-    first = _first_frame(container, stream)
+    """Fill a VideoInfo from an open container (decodes the first frame for rotation and colour tags).
+
+    The first packets' timestamps decide whether the source timing is kept (see ``io/timestamps.py``).
+    """
+    first, stamps = _scan_start(container, stream)
     if first is None:
         raise InputError(f"input '{text}' contains no decodable video frames; the file is corrupt or truncated")
     cc = stream.codec_context
     pix_fmt = cc.format.name if cc.format is not None else first.format.name
     width, height = (cc.width, cc.height) if cc.width and cc.height else (first.width, first.height)
     time_base = rational(stream.time_base)
-    rate = rational(stream.average_rate) or rational(stream.guessed_rate) or rational(stream.base_rate)
+    rates = timestamps.Rates(
+        average=rational(stream.average_rate),
+        guessed=rational(stream.guessed_rate),
+        base=rational(stream.base_rate),
+        codec=rational(cc.framerate),
+    )
+    rate = rates.average or rates.guessed or rates.base
     duration_s = stream_duration_s(container, stream)
+    frame_count = _frame_count(stream, duration_s, rate)
+    retimed = timestamps.broken_reason(stamps, time_base)
+    fallback = timestamps.fallback_rate(rates, broken_from_start=retimed is not None)
+    if retimed is not None:
+        rate = fallback
+        time_base = timestamps.repaired_time_base(time_base, rate)
+        frame_count = int(stream.frames) if stream.frames else None
+        duration_s = float(frame_count / rate) if frame_count else None
     kind = "y4m" if container.format.name == "yuv4mpegpipe" else "video"
     return VideoInfo(
         source=text,
         kind=kind,
         width=width,
         height=height,
-        frame_count=_frame_count(stream, duration_s, rate),
+        frame_count=frame_count,
         time_base=time_base,
         frame_rate=rate,
         start_pts=stream.start_time,
@@ -135,17 +153,31 @@ def info_from_container(container: av.container.InputContainer, stream: av.video
         color=color_tags(cc, first, pix_fmt, height),
         rotation=_rotation(stream, first),
         streams=_other_streams(container, stream),
+        retimed=retimed,
+        fallback_rate=fallback,
     )
 
 
-def _first_frame(container: av.container.InputContainer, stream: av.video.VideoStream) -> Any:
-    """Decode the first frame, or None when nothing decodes."""
+def _scan_start(container: av.container.InputContainer, stream: av.video.VideoStream) -> tuple[Any, list[int]]:
+    """The first decoded frame (None when nothing decodes) and the timestamps of the first video packets.
+
+    Packets are read until the first frame has decoded and ``timestamps.PROBE_PACKETS`` stamps are known
+    (pts, else dts; empty packets, such as AVI's padding chunks, carry none).
+    """
+    first = None
+    stamps: list[int] = []
     try:
-        for frame in container.decode(stream):
-            return frame
+        for packet in container.demux(stream):
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if packet.size and stamp is not None:
+                stamps.append(int(stamp))
+            if first is None:  # the final empty packet flushes the decoder
+                first = next(iter(packet.decode()), None)
+            if first is not None and len(stamps) >= timestamps.PROBE_PACKETS:
+                break
     except av.FFmpegError as exc:
-        log.debug("first-frame decode failed: %s", exc)
-    return None
+        log.debug("reading the first frames failed: %s", exc)
+    return first, stamps[: timestamps.PROBE_PACKETS]
 
 
 def rational(value: Any) -> Fraction | None:

@@ -26,11 +26,11 @@ from vrestore.io.probe import (
     info_from_container,
     is_rgb_format,
     open_container,
-    rational,
     resolve_source,
     select_video_stream,
     stream_own_duration_s,
 )
+from vrestore.io.timestamps import Restamper
 
 log = logging.getLogger("vrestore")
 
@@ -135,17 +135,17 @@ class VideoFileReader(FrameReader):
     def _decode(self) -> Iterator[Frame]:
         if self._container is None:
             raise RuntimeError("the reader is closed")
-        time_base = rational(self._stream.time_base)
+        time_base = self.info.time_base  # the stream's, unless its broken timestamps are replaced
         sorter = _TimestampSorter(_REORDER_WINDOW)
-        stamper = _MonotonicStamper(self.info.source)
+        stamper = Restamper(self.info)
         count = 0
         end_s: float | None = None
         for decoded, av_frame in enumerate(self._decoded_frames(self._container)):
             for ready, pts in sorter.push(av_frame, self._source_pts(av_frame, decoded, time_base)):
-                yield self._to_frame(ready, stamper.stamp(pts), count, time_base)
+                yield self._to_frame(ready, stamper.stamp(count, pts), count, time_base)
                 count += 1
         for ready, pts in sorter.drain():
-            frame = self._to_frame(ready, stamper.stamp(pts), count, time_base)
+            frame = self._to_frame(ready, stamper.stamp(count, pts), count, time_base)
             end_s = _end_time_s(frame, self.info.frame_rate)
             yield frame
             count += 1
@@ -182,7 +182,10 @@ class VideoFileReader(FrameReader):
             return None
         return (self.info.start_pts or 0) + round(index / (rate * time_base))
 
-    def _to_frame(self, av_frame: Any, pts: int | None, index: int, time_base: Fraction | None) -> Frame:
+    def _to_frame(
+        self, av_frame: Any, timing: tuple[int | None, int | None], index: int, time_base: Fraction | None
+    ) -> Frame:
+        pts, duration = timing  # duration: set when the frame was re-timed
         rgb = self._reformatter.reformat(av_frame, **self._convert_args)
         # to_ndarray may return a view into PyAV's buffer; frames travel to other threads, so copy.
         image = np.array(rgb.to_ndarray(), order="C", copy=True)
@@ -192,7 +195,7 @@ class VideoFileReader(FrameReader):
             time_base=time_base,
             index=index,
             is_key=bool(av_frame.key_frame),
-            duration=av_frame.duration or None,
+            duration=duration or av_frame.duration or None,
         )
 
     def _ends_early(self, end_s: float | None) -> bool:
@@ -286,26 +289,6 @@ class _TimestampSorter:
 
     def _pop(self) -> tuple[Any, int | None]:
         return self._frames.popleft(), heapq.heappop(self._stamps) if self._stamps else None
-
-
-class _MonotonicStamper:
-    """Make timestamps strictly increasing (a repeated or backwards pts moves one tick past the last)."""
-
-    def __init__(self, source: str) -> None:
-        self._source = source
-        self._last: int | None = None
-        self._fixed = 0
-
-    def stamp(self, pts: int | None) -> int | None:
-        if pts is None:
-            return None
-        if self._last is not None and pts <= self._last:
-            if not self._fixed:
-                log.info("input '%s' repeats or reverses timestamps; shifting them to keep order", self._source)
-            self._fixed += 1
-            pts = self._last + 1
-        self._last = pts
-        return pts
 
 
 def _end_time_s(frame: Frame, rate: Fraction | None) -> float | None:
