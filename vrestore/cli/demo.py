@@ -26,7 +26,7 @@ def demo(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Degrade the bundled clip (TUD protocol), restore it with the bundled model, compare and score."""
+    """Degrade the bundled clip (TUD protocol), restore it with the default model, compare and score."""
     model_id, why = demo_model()
     destination = output or DEMO_OUTPUT
     comparison = destination.with_name(f"{destination.stem}-compare.mp4")

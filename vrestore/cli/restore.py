@@ -42,6 +42,7 @@ from vrestore.cli._options import (
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
+from vrestore.models.registry import DEFAULT_MODEL, get_spec
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 DEFAULT_PREVIEW_FRAMES = 48
@@ -63,7 +64,7 @@ def restore(
                        metavar="PATH"),
     ],
     output_dir: OutputDirOpt = None,
-    model: ModelOpt = "pgdenet",
+    model: ModelOpt = DEFAULT_MODEL,
     weights: WeightsOpt = None,
     cache_dir: CacheDirOpt = None,
     device: DeviceOpt = "auto",
@@ -104,6 +105,7 @@ def restore(
     ] = False,
 ) -> None:
     """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
+    get_spec(model)  # an unknown id or a typo fails before any input is read
     check_strength(temporal_smooth)
     if sigma is not None and not 0 <= sigma <= 255:
         raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
@@ -191,7 +193,7 @@ def run_batch(
 
     _console.show_warnings(not quiet)
     _prefetch_weights(options, quiet=quiet or json_out)
-    restorer = Restorer(options)
+    restorer = Restorer(options, on_start=None if quiet or json_out else _say_model)
     outcomes: list[Outcome] = []
     first_code = EXIT_OK
     for number, (source, destination) in enumerate(pairs, 1):
@@ -238,6 +240,13 @@ def run_batch(
         raise typer.Exit(first_code)
 
 
+def _say_model(loaded) -> None:
+    """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
+    default = " (the default model; --model picks another)" if loaded.spec.id == get_spec(DEFAULT_MODEL).id else ""
+    weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
+    _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)
+
+
 def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> None:
     if json_out:
         print(json.dumps(outcome.to_dict()), flush=True)
@@ -272,7 +281,7 @@ def _preview(restorer, source: Path, destination: Path | None, frames: int, *, q
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
     """Download the model's checkpoint with a progress bar before the restore (which then finds it cached)."""
-    from vrestore.models.registry import get_spec, is_registered
+    from vrestore.models.registry import is_registered
 
     if options.weights is not None or not is_registered(options.model):
         return  # a local file, or an unknown id that restore_video reports properly
