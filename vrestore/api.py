@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
 from vrestore.frame import Frame
 from vrestore.io.info import VideoInfo
-from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype
+from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype, resolve_id
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
 
@@ -124,7 +124,7 @@ def load_model(
     elif spec.requires_weights:
         raise WeightsError(
             f"model {spec.id} has no downloadable checkpoint; pass one: vrestore restore IN OUT --model {spec.id} "
-            f"--weights FILE (or leave out --model for {get_spec(DEFAULT_MODEL).id}, which has bundled weights)"
+            f"--weights FILE (or leave out --model for {resolve_id(DEFAULT_MODEL)}, which has bundled weights)"
         )
     else:
         module = build(spec)

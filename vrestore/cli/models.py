@@ -72,28 +72,34 @@ def _size(num: int | None) -> str:
 
 @models_app.command("list", epilog="Example: vrestore models list 'rvrt.*' --json")
 def list_cmd(
-    pattern: Annotated[str, typer.Argument(help="Glob over model ids.")] = "*",
+    pattern: Annotated[str, typer.Argument(metavar="[PATTERN]", help="Glob over model ids, e.g. 'rvrt.*'.")] = "*",
     cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List the registered models: task, scale, checkpoint size and licence, and whether it is cached."""
-    from rich.table import Table
+    """List the registered models: task, scale, checkpoint size and licence, and whether it is cached.
 
-    from vrestore.models import list_models
+    Ids are never shortened: a terminal gets one block per model (the description wrapped under its id),
+    a pipe gets plain aligned columns, one model per line.
+    """
+    from vrestore.models import DEFAULT_MODEL, list_models, resolve_id
     from vrestore.models.registry import default_tag
     from vrestore.weights.store import Store
 
     store = Store(cache_dir)
+    restore_default = resolve_id(DEFAULT_MODEL)
     rows = []
     for s in list_models(pattern):
         entry = store.entry(s.weights) if s.weights else None
+        is_default = default_tag(s.arch) == s.tag
         rows.append({
             "id": s.id,
-            "default": default_tag(s.arch) == s.tag,
+            "default": is_default,
+            "alias": s.arch if is_default else None,
+            "restore_default": s.id == restore_default,
             "task": s.task,
             "temporal": s.temporal.value,
             "scale": s.scale,
-            "weights": s.weights or "built-in",
+            "weights": s.weights or ("needs --weights" if s.requires_weights else "built-in"),
             "size": entry.size if entry else None,
             "license": entry.license if entry else None,
             "cached": True if entry is None else store.cached(s.weights) is not None,
@@ -102,14 +108,68 @@ def list_cmd(
     if json_out:
         print(json.dumps(rows))
         return
-    table = Table("id", "task", "scale", "size", "licence", "cached", "description", box=None)
+    if not rows:
+        print(f"no registered model matches '{pattern}'; run 'vrestore models list' to see all", flush=True)
+        return
+    footer = f"restore uses {restore_default} when --model is not given; an alias is a bare name --model accepts"
+    if _console.stdout.is_terminal:
+        from rich.text import Text
+
+        _print_model_blocks(rows)
+        _console.stdout.print(Text(footer), highlight=False, soft_wrap=False)
+    else:
+        _print_model_columns(rows)
+        print(footer, flush=True)
+
+
+def _cells(row: dict) -> dict[str, str]:
+    builtin = row["weights"] in ("built-in", "needs --weights")
+    return {
+        "id": row["id"],
+        "alias": row["alias"] or "-",
+        "task": row["task"],
+        "scale": f"x{row['scale']}",
+        "size": "-" if builtin else _size(row["size"]),
+        "licence": row["license"] or "-",
+        "cached": row["weights"] if builtin else ("yes" if row["cached"] else "no"),
+        "description": row["description"],
+    }
+
+
+def _print_model_columns(rows: list[dict]) -> None:
+    """Plain aligned columns for pipes and files: nothing is shortened or wrapped, the description comes last."""
+    table = [_cells(row) for row in rows]
+    names = list(_cells(rows[0])) if rows else ["id"]
+    widths = {name: max([len(name)] + [len(cells[name]) for cells in table]) for name in names}
+    for cells in [dict(zip(names, names, strict=True)), *table]:
+        print("  ".join(cells[name].ljust(widths[name]) for name in names).rstrip(), flush=True)
+
+
+def _print_model_blocks(rows: list[dict]) -> None:
+    """One block per model for a terminal: the id line (at most ~80 characters), then the rest wrapped."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    id_width = max(len(row["id"]) for row in rows)
     for row in rows:
-        mark = " (default)" if row["default"] else ""
-        builtin = row["weights"] == "built-in"
-        table.add_row(row["id"] + mark, row["task"], f"x{row['scale']}", "-" if builtin else _size(row["size"]),
-                      row["license"] or "-", "built-in" if builtin else ("yes" if row["cached"] else "no"),
-                      row["description"])
-    _console.stdout.print(table)
+        cells = _cells(row)
+        if row["weights"] in ("built-in", "needs --weights"):
+            weights = row["weights"]
+        elif row["cached"]:
+            weights = f"{cells['size']} cached"
+        else:
+            weights = "not downloaded" if row["size"] is None else f"{cells['size']} to download"
+        head = Text(cells["id"].ljust(id_width), style="bold")
+        head.append(f"  {cells['scale']}  {weights.ljust(15)}")
+        if row["alias"]:
+            head.append(f"  alias {row['alias']}")
+        _console.stdout.print(head, highlight=False, soft_wrap=False)
+        about = Text()
+        if row["restore_default"]:
+            about.append("restore uses this model when --model is not given. ", style="bold")
+        about.append(f"{cells['description']}\n")
+        about.append(f"task: {cells['task']}; licence: {cells['licence']}", style="dim")
+        _console.stdout.print(Padding(about, (0, 0, 0, 4)), highlight=False, soft_wrap=False)
 
 
 @models_app.command("download", epilog="Example: vrestore models download rvrt.denoise-davis   (or --all)")

@@ -42,7 +42,7 @@ from vrestore.cli._options import (
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
-from vrestore.models.registry import DEFAULT_MODEL, get_spec
+from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
 DEFAULT_PREVIEW_FRAMES = 48
@@ -242,7 +242,7 @@ def run_batch(
 
 def _say_model(loaded) -> None:
     """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
-    default = " (the default model; --model picks another)" if loaded.spec.id == get_spec(DEFAULT_MODEL).id else ""
+    default = " (the default model; --model picks another)" if loaded.spec.id == resolve_id(DEFAULT_MODEL) else ""
     weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
     _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)
 
