@@ -19,8 +19,8 @@ DEMO_OUTPUT = Path("vrestore-demo.mp4")
 @app.command(epilog="Example: vrestore demo   (writes ./vrestore-demo.mp4 and ./vrestore-demo-compare.mp4)")
 def demo(
     output: Annotated[
-        Optional[Path], typer.Argument(help="Where to write the restored clip (the side-by-side goes beside it "
-                                            "as <stem>-compare.mp4).", show_default=False)
+        Optional[Path], typer.Argument(metavar="OUTPUT", help="Where to write the restored clip (the side-by-side "
+                                       "goes beside it as <stem>-compare.mp4).", show_default=False)
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,

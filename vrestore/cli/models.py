@@ -72,7 +72,7 @@ def _size(num: int | None) -> str:
 
 @models_app.command("list", epilog="Example: vrestore models list 'rvrt.*' --json")
 def list_cmd(
-    pattern: Annotated[str, typer.Argument(metavar="[PATTERN]", help="Glob over model ids, e.g. 'rvrt.*'.")] = "*",
+    pattern: Annotated[str, typer.Argument(metavar="PATTERN", help="Glob over model ids, e.g. 'rvrt.*'.")] = "*",
     cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -174,7 +174,7 @@ def _print_model_blocks(rows: list[dict]) -> None:
 
 @models_app.command("download", epilog="Example: vrestore models download rvrt.denoise-davis   (or --all)")
 def download_cmd(
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID...", help="Model ids or checkpoint keys.",
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", help="Model ids or checkpoint keys.",
                                                        show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Download every checkpoint in the manifest.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Fetch again even when cached.")] = False,
@@ -206,7 +206,7 @@ def download_cmd(
 
 @models_app.command("verify", epilog="Example: vrestore models verify   (exit code 5 when a file is corrupt)")
 def verify_cmd(
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Model ids or checkpoint keys "
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", help="Model ids or checkpoint keys "
                                                        "(default: every checkpoint).", show_default=False)] = None,
     cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
@@ -257,7 +257,8 @@ def path_cmd(
 def inspect_cmd(
     model_id: Annotated[str, typer.Argument(metavar="ID", help="Model id (ignored with --weights).")] = "",
     weights: Annotated[
-        Optional[Path], typer.Option("--weights", help="Inspect this checkpoint file instead of the model.")
+        Optional[Path], typer.Option("--weights", metavar="FILE",
+                                     help="Inspect this checkpoint file instead of the model.")
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -75,7 +75,7 @@ def restore(
     clip_overlap: ClipOverlapOpt = None,
     sigma: Annotated[
         Optional[float],
-        typer.Option("--sigma", show_default=False,
+        typer.Option("--sigma", metavar="LEVEL", show_default=False,
                      help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
     ] = None,
     codec: CodecOpt = None,
@@ -83,8 +83,9 @@ def restore(
     preset: PresetOpt = None,
     pix_fmt: PixFmtOpt = None,
     temporal_smooth: Annotated[
-        float, typer.Option("--temporal-smooth", help="Blend each output with the previous one where nothing moves "
-                            "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
+        float, typer.Option("--temporal-smooth", metavar="STRENGTH",
+                            help="Blend each output with the previous one where nothing moves "
+                                 "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
     ] = 0.0,
     overwrite: OverwriteOpt = False,
     recursive: RecursiveOpt = False,
