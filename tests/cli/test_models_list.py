@@ -61,3 +61,8 @@ def test_a_pattern_lists_only_its_models(run_cli, pattern):
         assert "no registered model matches 'nothing.*'" in result.stdout
     else:
         assert shown == [mid for mid in IDS if mid.startswith("rvrt.")]
+
+
+def test_checkpoint_commands_suggest_the_closest_id(run_cli):
+    result = run_cli("models", "download", "pgdenet.td")
+    assert result.code == 2 and "unknown model or checkpoint 'pgdenet.td'; did you mean pgdenet.tud?" in result.stderr

@@ -49,7 +49,7 @@ def download_bar(enabled: bool) -> Iterator[Callable[[DownloadProgress], None]]:
 def resolve_checkpoint(name: str) -> tuple[str | None, str]:
     """(manifest key, label) for a model id or a manifest key; key None when the model needs no file."""
     from vrestore.errors import UsageError
-    from vrestore.models.registry import get_spec, is_registered
+    from vrestore.models.registry import get_spec, is_registered, suggest
     from vrestore.weights.manifest import load_manifest
 
     if is_registered(name):
@@ -57,7 +57,9 @@ def resolve_checkpoint(name: str) -> tuple[str | None, str]:
         return spec.weights, spec.id
     if name in load_manifest():
         return name, name
-    raise UsageError(f"unknown model or checkpoint '{name}'; run 'vrestore models list' to see them")
+    close = suggest(name)
+    hint = f"did you mean {' or '.join(close)}?" if close else "run 'vrestore models list' to see them"
+    raise UsageError(f"unknown model or checkpoint '{name}'; {hint}")
 
 
 def _size(num: int | None) -> str:

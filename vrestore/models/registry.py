@@ -75,7 +75,8 @@ def suggest(model_id: str, limit: int = 3) -> list[str]:
         distance[mid] = _edit_distance(typed, mid)
     for arch, tag in _DEFAULT_TAGS.items():  # 'pgdnet' is a typo of the bare 'pgdenet', i.e. of pgdenet.tud
         full = f"{arch}.{tag}"
-        distance[full] = min(distance[full], _edit_distance(typed, arch))
+        if full in distance:
+            distance[full] = min(distance[full], _edit_distance(typed, arch))
     best = min(distance.values(), default=0)
     if best > max(1, len(typed) // 3):
         return []
