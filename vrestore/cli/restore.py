@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -44,6 +44,9 @@ from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
 from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
+
+if TYPE_CHECKING:
+    from vrestore.models import LoadedModel
 
 DEFAULT_PREVIEW_FRAMES = 48
 
@@ -241,7 +244,7 @@ def run_batch(
         raise typer.Exit(first_code)
 
 
-def _say_model(loaded) -> None:
+def _say_model(loaded: LoadedModel) -> None:
     """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
     default = " (the default model; --model picks another)" if loaded.spec.id == resolve_id(DEFAULT_MODEL) else ""
     weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
