@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from rich.console import Console
 
 from tests.helpers import make_video, sha256
 from vrestore.api import load_model
+from vrestore.cli import _console
 from vrestore.models import DEFAULT_MODEL, get_spec, registry
 from vrestore.options import RestoreOptions
 from vrestore.weights.manifest import load_manifest
@@ -33,11 +36,26 @@ def test_default_model_loads_its_bundled_weights_offline(offline_empty_cache):
     assert model.weights.file.endswith("pgdenet-tud.pth") and model.weights.short_sha256 == entry.sha256[:12]
 
 
-def test_a_run_names_its_model_and_weights(run_cli, tmp_path):
+@pytest.fixture()
+def terminal_stderr(monkeypatch) -> io.StringIO:
+    """What a terminal's stderr would show (the model line is for people; scripts read stdout or --json)."""
+    screen = io.StringIO()
+    monkeypatch.setattr(_console, "stderr", Console(file=screen, force_terminal=True, color_system=None, width=300))
+    return screen
+
+
+def test_a_run_on_a_terminal_names_its_model_and_weights_first(run_cli, tmp_path, terminal_stderr):
     clip = make_video(tmp_path / "in.mp4", frames=2)
     result = run_cli("restore", clip, tmp_path / "out.mkv", "--model", "tiny.test", "--device", "cpu")
     assert result.code == 0, result.stderr
-    assert "using tiny.test with built-in weights" in result.stderr
+    assert "using tiny.test with built-in weights" in terminal_stderr.getvalue()
+
+
+def test_a_run_in_a_script_keeps_stderr_for_warnings_and_errors(run_cli, tmp_path):
+    clip = make_video(tmp_path / "in.mp4", frames=2)
+    result = run_cli("restore", clip, tmp_path / "out.mkv", "--model", "tiny.test", "--device", "cpu")
+    assert result.code == 0 and result.stderr == ""
+    assert "model tiny.test on cpu)" in result.stdout
 
 
 def test_json_records_the_weights_file_and_its_sha256(run_cli, tmp_path):
@@ -53,15 +71,17 @@ def test_json_records_the_weights_file_and_its_sha256(run_cli, tmp_path):
     assert result.code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["weights"] == {"origin": "file", "file": str(path), "sha256": sha256(path)[:12]}
-    assert "using" not in result.stderr  # --json keeps stderr for errors and warnings
+    plain = run_cli("restore", clip, tmp_path / "out.mkv", "-m", "tiny.test", "--weights", path, "--device", "cpu",
+                    "-y")
+    assert plain.code == 0 and f"weights mine.pth sha256 {sha256(path)[:12]})" in plain.stdout
 
 
 @pytest.mark.slow
-def test_restore_without_model_runs_the_bundled_default(run_cli, tmp_path, offline_empty_cache):
+def test_restore_without_model_runs_the_bundled_default(run_cli, tmp_path, offline_empty_cache, terminal_stderr):
     """Slow on a CPU: pgdenet.tud pads the frames to its 256 px minimum."""
     clip = make_video(tmp_path / "in.mp4", frames=3)
     result = run_cli("restore", clip, tmp_path / "out.mkv", "--device", "cpu")
     assert result.code == 0, result.stderr
-    assert "using pgdenet.tud (the default model" in result.stderr
-    assert "pgdenet-tud.pth (bundled, sha256 " in result.stderr
-    assert "model pgdenet.tud" in result.stdout
+    shown = terminal_stderr.getvalue()
+    assert "using pgdenet.tud (the default model" in shown and "pgdenet-tud.pth (bundled, sha256 " in shown
+    assert "model pgdenet.tud on cpu, weights pgdenet-tud.pth sha256 " in result.stdout

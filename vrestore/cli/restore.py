@@ -197,7 +197,10 @@ def run_batch(
 
     _console.show_warnings(not quiet)
     _prefetch_weights(options, quiet=quiet or json_out)
-    restorer = Restorer(options, on_start=None if quiet or json_out else _say_model)
+    # On a terminal the model and weights are named before a possibly long run; elsewhere stderr stays for
+    # warnings and the one error line, and the result line (or --json) names them.
+    announce = not quiet and not json_out and _console.stderr.is_terminal
+    restorer = Restorer(options, on_start=_say_model if announce else None)
     outcomes: list[Outcome] = []
     first_code = EXIT_OK
     for number, (source, destination) in enumerate(pairs, 1):
@@ -251,6 +254,12 @@ def _say_model(loaded: LoadedModel) -> None:
     _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)
 
 
+def _weights_note(weights: dict | None) -> str:
+    if not weights or weights.get("file") is None:
+        return ""
+    return f", weights {Path(weights['file']).name} sha256 {weights['sha256']}"
+
+
 def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> None:
     if json_out:
         print(json.dumps(outcome.to_dict()), flush=True)
@@ -259,7 +268,7 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> No
     elif result is not None:
         print(
             f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
-            f"({result.fps:.1f} fps, model {result.model} on {result.device})",
+            f"({result.fps:.1f} fps, model {result.model} on {result.device}{_weights_note(result.weights)})",
             flush=True,
         )
         if result.profile is not None:
