@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
 from vrestore.frame import Frame
 from vrestore.io.info import VideoInfo
-from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype
+from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype, resolve_id
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
 
@@ -62,6 +62,7 @@ class RestoreResult:
     warnings: list[str] = field(default_factory=list)
     profile: dict[str, float] | None = None
     sizes: dict[str, object] | None = None
+    weights: dict[str, str | None] | None = None
 
     @property
     def fps(self) -> float:
@@ -74,6 +75,7 @@ class RestoreResult:
             "input": self.input,
             "output": self.output,
             "model": self.model,
+            **({"weights": dict(self.weights)} if self.weights is not None else {}),
             "device": self.device,
             "frames": self.frames,
             "seconds": round(self.seconds, 3),
@@ -104,21 +106,18 @@ def load_model(
     ``vrestore.weights.download.DownloadProgress`` reports). ``inputs`` sets the model's extra inputs
     (e.g. ``{"sigma": 15}``) over the spec's defaults.
     """
-    if not is_registered(model_id) and model_id.split(".", 1)[0] == DEFAULT_MODEL:
-        raise WeightsError(
-            f"the default model '{DEFAULT_MODEL}' has no weights in this version of vrestore yet; "
-            "pass --model tiny.test (or another id from 'vrestore models list')"
-        )
     spec = get_spec(model_id)
     extra = spec.resolve_extra(inputs)
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, spec, torch_device)
-    from vrestore.weights.load import load_into, read_state_dict
+    from vrestore.weights.download import hash_file
+    from vrestore.weights.load import WeightsUsed, load_into, read_state_dict
 
     if weights is not None:
         state = read_state_dict(Path(weights), prefer=spec.state_key)
         module = spec.build_for_checkpoint(state) if spec.build_for_checkpoint is not None else build(spec)
         load_into(module, state, str(weights))
+        used = WeightsUsed("file", str(weights), hash_file(Path(weights))[0])
     elif spec.weights is not None:
         from vrestore.weights.store import Store
 
@@ -126,14 +125,18 @@ def load_model(
         store = Store(cache_dir)
         path = store.fetch(spec.weights, progress=download_progress, label=spec.id)
         load_into(module, read_state_dict(path, store.entry(spec.weights).state_key), f"{spec.id} ({path})")
+        expected = store.expected(spec.weights)  # fetch has just checked the file against it
+        used = WeightsUsed("bundled" if store.entry(spec.weights).bundled else "cache", str(path),
+                           expected.sha256 if expected is not None else hash_file(path)[0])
     elif spec.requires_weights:
         raise WeightsError(
-            f"model {spec.id} has no downloadable checkpoint; pass one with --weights FILE "
-            f"(see 'vrestore models inspect {spec.id}')"
+            f"model {spec.id} has no downloadable checkpoint; pass one: vrestore restore IN OUT --model {spec.id} "
+            f"--weights FILE (or leave out --model for {resolve_id(DEFAULT_MODEL)}, which has bundled weights)"
         )
     else:
         module = build(spec)
-    return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype, extra=extra)
+        used = WeightsUsed("built-in")
+    return LoadedModel(spec, module, device=torch_device, dtype=torch_dtype, extra=extra, weights=used)
 
 
 def default_output_path(source: Path, info: VideoInfo | None = None) -> Path:
@@ -171,12 +174,17 @@ class Restorer:
     """Restores many files with one model, loaded on first use (so a batch loads and downloads it once).
 
     ``load_failed`` tells a batch driver that the error came from loading the model, which would repeat
-    for every file, rather than from the file at hand.
+    for every file, rather than from the file at hand. ``on_start`` is called with the model once, when the
+    first restore has passed its checks and starts decoding (the CLI says which model and weights it runs;
+    not earlier, so that a refused run prints only its error).
     """
 
-    def __init__(self, options: RestoreOptions | None = None) -> None:
+    def __init__(
+        self, options: RestoreOptions | None = None, *, on_start: Callable[[LoadedModel], None] | None = None
+    ) -> None:
         self.options = options or RestoreOptions()
         self.load_failed = False
+        self._on_start = on_start
         self._model: LoadedModel | None = None
 
     @property
@@ -199,7 +207,12 @@ class Restorer:
     ) -> RestoreResult:
         """Like :func:`restore_video` with this restorer's options and model."""
         scale = self._model.scale if self._model is not None else _scale_of(self.options.model)
-        return _restore(source, destination, self.options, lambda: self.model, scale, progress)
+        return _restore(source, destination, self.options, lambda: self.model, scale, progress, self._started)
+
+    def _started(self, model: LoadedModel) -> None:
+        if self._on_start is not None:
+            self._on_start(model)
+            self._on_start = None
 
 
 def _load_for(options: RestoreOptions) -> LoadedModel:
@@ -216,6 +229,7 @@ def _restore(
     get_model: Callable[[], LoadedModel],
     scale: int,
     progress: Callable[[Progress], None] | None,
+    on_start: Callable[[LoadedModel], None] | None = None,
 ) -> RestoreResult:
     from vrestore import resume
     from vrestore.engine.accel import accelerate
@@ -255,6 +269,8 @@ def _restore(
         state = resume.load(dst)
         if state is not None:
             resume.check_matches(state, dst, wanted, resume.input_identity(source))
+    if on_start is not None:
+        on_start(loaded)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = _WarningCollector()
@@ -332,6 +348,7 @@ def _restore(
         warnings=collector.messages,
         profile=profile.report() if options.profile else None,
         sizes=sizes.to_dict(),
+        weights=loaded.weights.to_dict() if loaded.weights is not None else None,
     )
 
 

@@ -27,17 +27,14 @@ def demo_clip() -> Path:
 
 
 def demo_model() -> tuple[str, str]:
-    """The model the demo uses and why: the default model when it is registered (bundled weights), else the
-    default architecture's early bundled weights (``pgdenet.tud``), else tiny.test."""
-    from vrestore.models import DEFAULT_MODEL
-    from vrestore.models.registry import get_spec, is_registered
+    """The model the demo uses and how to name it: the default model, or tiny.test (a smoothing filter, not a
+    restorer) in a build whose default model has no registered weights."""
+    from vrestore.models import DEFAULT_MODEL, get_spec
 
-    if is_registered(DEFAULT_MODEL):
-        return get_spec(DEFAULT_MODEL).id, "the default model"
-    early = f"{DEFAULT_MODEL}.tud"
-    if is_registered(early) and get_spec(early).weights is not None:
-        return early, f"{early}, the early bundled weights (the default model '{DEFAULT_MODEL}' has none yet)"
-    return "tiny.test", f"tiny.test, because the default model '{DEFAULT_MODEL}' has no bundled weights yet"
+    spec = get_spec(DEFAULT_MODEL)
+    if spec.weights is not None:
+        return spec.id, f"the default model {spec.id}"
+    return "tiny.test", f"tiny.test, a test filter, because the default model {spec.id} has no weights registered"
 
 
 @dataclass(frozen=True)

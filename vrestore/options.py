@@ -38,7 +38,7 @@ class EncodeOptions:
 class RestoreOptions:
     """Everything ``restore_video`` needs besides the paths."""
 
-    model: str = "pgdenet"
+    model: str = "pgdenet"  # registry.DEFAULT_MODEL, not imported so that this module needs no torch (a test checks)
     weights: Path | None = None
     device: str = "auto"
     dtype: str = "fp32"

@@ -94,9 +94,52 @@ def test_unknown_model(run_cli, small_video, tmp_path):
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_default_model_without_weights(run_cli, small_video, tmp_path):
-    result = run_cli("restore", small_video, tmp_path / "o.mp4")
-    assert_one_line_error(result, 5, "pgdenet", "--model")
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("pgdenet.td", "pgdenet.tud"), ("pgdenet.xyz", "pgdenet.tud"), ("pgdnet", "pgdenet.tud"),
+    ("tiny.tst", "tiny.test"), ("rvrt.denoise-davs", "rvrt.denoise-davis"), ("PGDENET.TUD", "pgdenet.tud"),
+])
+def test_model_typos_are_usage_errors_with_the_closest_id(run_cli, tmp_path, typed, meant):
+    """Checked before the input: the input here does not even exist."""
+    result = run_cli("restore", tmp_path / "x.mp4", "--model", typed)
+    assert_one_line_error(result, 2, f"unknown model '{typed}'; did you mean {meant}?")
+
+
+def test_unknown_tag_of_a_known_architecture_lists_its_models(run_cli, tmp_path):
+    result = run_cli("restore", tmp_path / "x.mp4", "--model", "rvrt.nosuch")
+    assert_one_line_error(result, 2, "unknown model 'rvrt.nosuch'", "rvrt.denoise-davis", "rvrt.sr-reds-x4")
+
+
+def test_unknown_architecture_guesses_nothing(run_cli, tmp_path):
+    result = run_cli("restore", tmp_path / "x.mp4", "--model", "doesnotexist")
+    assert_one_line_error(result, 2, "unknown model 'doesnotexist'", "vrestore models list")
+    assert "did you mean" not in result.stderr
+
+
+def test_official_pgdenet_without_weights_names_the_command_that_works(run_cli, small_video, tmp_path):
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "pgdenet.official")
+    assert_one_line_error(result, 5, "--model pgdenet.official --weights FILE", "pgdenet.tud")
+    assert leftovers(tmp_path, {"small.mp4"}) == []
+
+
+@pytest.mark.parametrize("kind", ["video", "random-bytes", "custom-class"])
+def test_weights_that_are_no_plain_checkpoint(run_cli, small_video, tmp_path, kind):
+    """``--weights`` given a video, random bytes, or a checkpoint that pickles a class of its own: exit 5."""
+    path = tmp_path / "weights.pth"
+    if kind == "video":
+        path = small_video
+    elif kind == "random-bytes":
+        path.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(1),
+                                       dtype=torch.uint8).numpy().tobytes())
+    else:
+        torch.save({"params": {"w": torch.zeros(1)}, "config": _TrainingConfig()}, path)
+    result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "tiny.test", "--weights", path)
+    what = "holds Python objects besides tensors" if kind == "custom-class" else "is not a PyTorch checkpoint"
+    assert_one_line_error(result, 5, what, "--weights")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+class _TrainingConfig:
+    """Pickled beside the tensors, as some training scripts do."""
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

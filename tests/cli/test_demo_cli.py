@@ -58,6 +58,17 @@ def test_demo_refuses_to_replace_a_named_output(run_cli, tmp_path, short_demo_cl
     assert not (tmp_path / "mine-degraded.mp4").exists() and not (tmp_path / "mine-compare.mp4").exists()
 
 
-def test_demo_uses_the_early_bundled_weights_until_the_default_model_has_some():
+def test_demo_uses_the_default_model():
     model, why = demo_module.demo_model()
-    assert model == "pgdenet.tud" and "bundled" in why
+    assert model == "pgdenet.tud" and why == "the default model pgdenet.tud"
+
+
+def test_demo_falls_back_to_tiny_test_when_the_default_model_has_no_weights(monkeypatch):
+    import dataclasses
+
+    from vrestore.models import registry
+
+    bare = dataclasses.replace(registry.get_spec("pgdenet.tud"), weights=None)
+    monkeypatch.setitem(registry._SPECS, "pgdenet.tud", bare)
+    model, why = demo_module.demo_model()
+    assert model == "tiny.test" and "pgdenet.tud has no weights" in why

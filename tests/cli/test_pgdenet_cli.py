@@ -34,7 +34,7 @@ def test_restore_with_the_test_model_pads_small_frames(run_cli, tmp_path):
 def test_official_id_without_weights_says_what_to_do(run_cli, tmp_path):
     clip = make_video(tmp_path / "in.mp4", frames=2, size=(64, 48))
     result = run_cli("restore", clip, tmp_path / "out.mp4", "--model", "pgdenet.official", "--device", "cpu")
-    assert result.code == 5 and "--weights" in result.stderr
+    assert result.code == 5 and "vrestore restore IN OUT --model pgdenet.official --weights FILE" in result.stderr
     assert not (tmp_path / "out.mp4").exists()
 
 

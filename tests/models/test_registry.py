@@ -30,6 +30,21 @@ def test_unknown_id_suggests_close_names():
         get_spec("tinny.test")
 
 
+@pytest.mark.parametrize(("typed", "closest"), [
+    ("pgdenet.td", ["pgdenet.tud"]), ("pgdenet.xyz", ["pgdenet.tud"]), ("pgdnet", ["pgdenet.tud"]),
+    ("tiny.tst", ["tiny.test"]), ("rvrt.sr-reds", ["rvrt.sr-reds-x4"]), ("pgdenet.offical", ["pgdenet.official"]),
+    ("dynet.m", ["dynet.l", "dynet.s"]), ("doesnotexist", []), ("rvrt.nosuch", []),
+])
+def test_suggestions_are_the_closest_full_ids(typed, closest):
+    assert registry.suggest(typed) == closest
+
+
+def test_unknown_tag_of_a_known_architecture_lists_its_ids():
+    with pytest.raises(UsageError, match="unknown model 'pgdenet.zzzzzzzz'; the pgdenet models are pgdenet.official, "
+                                         "pgdenet.test, pgdenet.tud"):
+        get_spec("pgdenet.zzzzzzzz")
+
+
 def test_unknown_id_without_close_names_points_to_list():
     with pytest.raises(UsageError, match="vrestore models list"):
         get_spec("zzzzzz")

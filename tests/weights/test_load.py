@@ -60,17 +60,32 @@ def test_explicit_key(tmp_path, tiny_state):
 def test_pickled_code_is_refused(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"params": {"w": torch.zeros(1)}, "obj": object()}, path)
-    with pytest.raises(WeightsError, match="cannot be read safely"):
+    with pytest.raises(WeightsError, match="holds Python objects besides tensors .*state_dict"):
         read_state_dict(path)
 
 
-def test_not_a_checkpoint(tmp_path):
-    path = tmp_path / "text.pth"
-    path.write_text("hello")
-    with pytest.raises(WeightsError):
+@pytest.mark.parametrize("content", [b"hello", b"", bytes(range(256)) * 40, b"\x00\x00\x00\x18ftypisom" * 100],
+                         ids=["text", "empty", "random-bytes", "mp4-header"])
+def test_not_a_checkpoint(tmp_path, content):
+    path = tmp_path / "notes.pth"
+    path.write_bytes(content)
+    with pytest.raises(WeightsError, match="is not a PyTorch checkpoint .*--weights") as caught:
         read_state_dict(path)
+    assert "Python objects" not in str(caught.value)
     with pytest.raises(WeightsError, match="does not exist"):
         read_state_dict(tmp_path / "missing.pth")
+
+
+class _Config:
+    """A custom class pickled beside the tensors, as some training scripts do."""
+
+
+def test_checkpoint_with_a_custom_class_names_it(tmp_path):
+    path = tmp_path / "full.pth"
+    torch.save({"params": {"w": torch.zeros(1)}, "config": _Config()}, path)
+    with pytest.raises(WeightsError, match=r"Python objects besides tensors \(e.g. .*_Config\)") as caught:
+        read_state_dict(path)
+    assert "not a PyTorch checkpoint" not in str(caught.value)
 
 
 def test_strict_load_reports_mismatches(tiny_state):

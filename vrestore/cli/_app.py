@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
+from vrestore.cli._help import HelpGroup, Typer
+
+app = Typer(
+    cls=HelpGroup,
     name="vrestore",
     help="Restore videos (denoise, deblur, all-in-one, weather) with research-grade models.",
     no_args_is_help=True,
@@ -12,7 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-models_app = typer.Typer(
+models_app = Typer(
+    cls=HelpGroup,
     help="List, download, verify and inspect models and their checkpoints.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

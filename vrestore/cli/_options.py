@@ -1,4 +1,8 @@
-"""Shared option declarations for the commands (one definition per option)."""
+"""Shared option declarations for the commands (one definition per option).
+
+Every option that takes a value names it with ``metavar`` (``ID``, ``N``, ``FILE``, ``fp32|fp16|bf16``), and
+an option whose default depends on the input says in its help what that default is (see ``_help.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,40 +11,70 @@ from typing import Annotated, Optional
 
 import typer
 
+from vrestore.io.encode_plan import DEFAULT_CRF, DEFAULT_PRESET
+
+_CRF_DEFAULTS = ", ".join(f"{crf} for {codec}" for codec, crf in DEFAULT_CRF.items())
+
 ModelOpt = Annotated[
-    str, typer.Option("--model", "-m", help="Model id 'arch.tag' or 'arch' (see 'vrestore models list').")
+    str, typer.Option("--model", "-m", metavar="ID", help="Model id 'arch.tag' or 'arch' (see 'vrestore models list').")
 ]
 WeightsOpt = Annotated[
-    Optional[Path], typer.Option("--weights", help="Use this checkpoint file instead of the registered weights.")
+    Optional[Path],
+    typer.Option("--weights", metavar="FILE", help="Use this checkpoint file instead of the registered weights."),
 ]
 CacheDirOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--cache-dir",
+        "--cache-dir", metavar="FOLDER",
         help="Checkpoint cache folder (default: $VRESTORE_CACHE_DIR, else the user cache folder).",
     ),
 ]
-DeviceOpt = Annotated[str, typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N.")]
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 (where the model supports it).")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", "-d", metavar="auto|cpu|cuda[:N]", help="Where the model runs (auto: CUDA when "
+                      "present, else the CPU).")
+]
+DtypeOpt = Annotated[
+    str, typer.Option("--dtype", metavar="fp32|fp16|bf16", help="Compute precision (fp16/bf16 where the model "
+                      "supports it).")
+]
 TileOpt = Annotated[
     Optional[int],
     typer.Option(
-        "--tile", min=0, help="Tile size in pixels (0 = whole frame; default: the model's; halves on GPU OOM)."
+        "--tile", min=0, metavar="N",
+        help="Tile size in pixels (0 = whole frame; default: the model's; halves on GPU OOM).",
     ),
 ]
-TileOverlapOpt = Annotated[int, typer.Option("--tile-overlap", min=0, help="Overlap between tiles in pixels.")]
+TileOverlapOpt = Annotated[
+    int, typer.Option("--tile-overlap", min=0, metavar="N", help="Overlap between tiles in pixels.")
+]
 ClipOpt = Annotated[
-    Optional[int], typer.Option("--clip", min=1, help="Frames per temporal window (default: the model's).")
+    Optional[int], typer.Option("--clip", min=1, metavar="N", help="Frames per temporal window (default: the model's).")
 ]
 ClipOverlapOpt = Annotated[
-    Optional[int], typer.Option("--clip-overlap", min=0, help="Frames shared by neighbouring windows.")
+    Optional[int],
+    typer.Option("--clip-overlap", min=0, metavar="N",
+                 help="Frames shared by neighbouring windows (default: the model's)."),
 ]
 CodecOpt = Annotated[
-    Optional[str], typer.Option("--codec", help="Video encoder, e.g. libx264, libx265, ffv1 (lossless), libvpx-vp9.")
+    Optional[str],
+    typer.Option("--codec", metavar="NAME", help="Video encoder: libx264, libx265, ffv1 (lossless), libvpx-vp9, ... "
+                 "(default: libx264 for .mp4/.mov/.mkv, libx265 for 10-bit and deeper sources, libvpx-vp9 for .webm)"),
 ]
-CrfOpt = Annotated[Optional[int], typer.Option("--crf", min=0, max=63, help="Constant rate factor (lower = better).")]
-PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Encoder preset, e.g. medium, slow.")]
-PixFmtOpt = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format, e.g. yuv420p10le.")]
+CrfOpt = Annotated[
+    Optional[int],
+    typer.Option("--crf", min=0, max=63, metavar="N",
+                 help=f"Constant rate factor (lower = better, larger files; default: {_CRF_DEFAULTS})."),
+]
+PresetOpt = Annotated[
+    Optional[str],
+    typer.Option("--preset", metavar="NAME",
+                 help=f"Encoder preset, e.g. medium, slow (default: {DEFAULT_PRESET} for libx264 and libx265)."),
+]
+PixFmtOpt = Annotated[
+    Optional[str],
+    typer.Option("--pix-fmt", metavar="FORMAT", help="Output pixel format, e.g. yuv420p10le (default: yuv420p, "
+                 "10-bit for deeper sources, 4:4:4 for odd sizes and 4:4:4 sources; RGB with ffv1)."),
+]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace an existing output file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result on stdout.")]
@@ -57,8 +91,8 @@ JsonLinesOpt = Annotated[
 ]
 OutputDirOpt = Annotated[
     Optional[Path],
-    typer.Option("--output-dir", "-o", help="Write every input's output into this folder (created if missing); "
-                                            "all positional arguments are then inputs."),
+    typer.Option("--output-dir", "-o", metavar="FOLDER", help="Write every input's output into this folder (created "
+                                                              "if missing); all positional arguments are then inputs."),
 ]
 RecursiveOpt = Annotated[
     bool, typer.Option("--recursive", "-r", help="Take videos from subfolders of input folders too, and mirror "
@@ -76,6 +110,6 @@ ContinueOnErrorOpt = Annotated[
                                                          "with the code of the first failure at the end.")
 ]
 ShardOpt = Annotated[
-    Optional[str], typer.Option("--shard", help="Process only share K of N (K/N, e.g. 2/4) of the sorted inputs: "
-                                                "for job arrays and several GPUs.")
+    Optional[str], typer.Option("--shard", metavar="K/N", help="Process only share K of N (e.g. 2/4) of the sorted "
+                                                               "inputs: for job arrays and several GPUs.")
 ]

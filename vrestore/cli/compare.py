@@ -24,24 +24,31 @@ EXAMPLE = (
 
 @app.command(epilog=EXAMPLE)
 def compare(
-    inputs: Annotated[list[Path], typer.Argument(help="2 to 4 videos or frame folders, in display order.",
-                                                 show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Comparison video (.mp4/.mkv/...) or, with "
-                                                                 "--frames, an image (.png).", show_default=False)],
-    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated panel names "
-                                                                   "[default: the file names].")] = None,
-    layout: Annotated[str, typer.Option("--layout", help="auto (2-3 in a row, 4 as 2x2), row, column or grid.")
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", show_default=False,
+                                                 help="2 to 4 videos or frame folders, in display order.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE",
+                                         help="Comparison video (.mp4/.mkv/...) or, with "
+                                              "--frames, an image (.png).", show_default=False)],
+    labels: Annotated[Optional[str], typer.Option("--labels", metavar="A,B,...", help="Comma-separated panel names "
+                                                                   "(default: the file names).")] = None,
+    layout: Annotated[str, typer.Option("--layout", metavar="auto|row|column|grid",
+                                        help="auto (2-3 in a row, 4 as 2x2), row, column or grid.")
                       ] = "auto",
     split_screen: Annotated[bool, typer.Option("--split", help="One picture with a vertical wipe line: the first "
                                                                "input left of it, the second right.")] = False,
-    split_position: Annotated[float, typer.Option("--split-position", help="Where the wipe line is, 0..1 of "
-                                                                           "the width.")] = 0.5,
-    crop: Annotated[Optional[str], typer.Option("--crop", help="Detail region x,y,w,h in source pixels.")] = None,
-    zoom: Annotated[int, typer.Option("--zoom", min=1, help="Enlarge the --crop region (nearest neighbour).")] = 1,
-    frames: Annotated[Optional[str], typer.Option("--frames", help="Frame numbers for a still grid, e.g. "
-                                                                   "0,50,100 (output: an image).")] = None,
-    reference: Annotated[Optional[Path], typer.Option("--reference", help="Clean reference: still-grid labels "
-                                                                          "get PSNR/SSIM against it.")] = None,
+    split_position: Annotated[float, typer.Option("--split-position", metavar="X",
+                                                  help="Where the wipe line is, 0..1 of "
+                                                       "the width.")] = 0.5,
+    crop: Annotated[Optional[str], typer.Option("--crop", metavar="X,Y,W,H",
+                                                help="Detail region x,y,w,h in source pixels.")] = None,
+    zoom: Annotated[int, typer.Option("--zoom", metavar="N", min=1,
+                                      help="Enlarge the --crop region (nearest neighbour).")] = 1,
+    frames: Annotated[Optional[str], typer.Option("--frames", metavar="N,N,...",
+                                                  help="Frame numbers for a still grid, e.g. "
+                                                       "0,50,100 (output: an image).")] = None,
+    reference: Annotated[Optional[Path], typer.Option("--reference", metavar="FILE",
+                                                      help="Clean reference: still-grid labels "
+                                                           "get PSNR/SSIM against it.")] = None,
     codec: CodecOpt = None,
     crf: CrfOpt = None,
     pix_fmt: PixFmtOpt = None,

@@ -20,15 +20,15 @@ DEMO_OUTPUT = Path("vrestore-demo.mp4")
                      "./vrestore-demo-compare.mp4)")
 def demo(
     output: Annotated[
-        Optional[Path], typer.Argument(help="Where to write the restored clip (the degraded input and the "
-                                            "side-by-side go beside it as <stem>-degraded.mp4 and "
-                                            "<stem>-compare.mp4).", show_default=False)
+        Optional[Path], typer.Argument(metavar="OUTPUT", help="Where to write the restored clip (the degraded "
+                                       "input and the side-by-side go beside it as <stem>-degraded.mp4 and "
+                                       "<stem>-compare.mp4).", show_default=False)
     ] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Degrade the bundled clip (TUD protocol), restore it with the bundled model, compare and score the files."""
+    """Degrade the bundled clip (TUD protocol), restore it with the default model, compare and score the files."""
     model_id, why = demo_model()
     destination = output or DEMO_OUTPUT
     comparison = destination.with_name(f"{destination.stem}-compare.mp4")

@@ -33,33 +33,41 @@ EXAMPLE = (
 def eval_cmd(
     restored: Annotated[
         Optional[Path],
-        typer.Argument(help="Restored video, frame folder, quoted glob, or folder of videos.", show_default=False),
+        typer.Argument(metavar="RESTORED", help="Restored video, frame folder, quoted glob, or folder of videos.",
+                       show_default=False),
     ] = None,
     reference: Annotated[
-        Optional[Path], typer.Argument(help="Reference (ground truth) of the same kind.", show_default=False)
+        Optional[Path],
+        typer.Argument(metavar="REFERENCE", help="Reference (ground truth) of the same kind.", show_default=False),
     ] = None,
     pairs: Annotated[
-        Optional[Path], typer.Option("--pairs", help="CSV file of 'restored,reference' rows (relative to the file).")
+        Optional[Path], typer.Option("--pairs", metavar="CSV",
+                                     help="CSV file of 'restored,reference' rows (relative to the file).")
     ] = None,
     y_channel: Annotated[
         bool, typer.Option("--y-channel", help="Score BT.601 luma, as BasicSR's test_y_channel (default: RGB).")
     ] = False,
-    crop: Annotated[int, typer.Option("--crop-border", min=0, help="Pixels dropped on every side first.")] = 0,
-    align: Annotated[str, typer.Option("--align", help="Pair frames by 'index' or by timestamp ('pts').")] = "index",
+    crop: Annotated[int, typer.Option("--crop-border", metavar="N", min=0,
+                                      help="Pixels dropped on every side first.")] = 0,
+    align: Annotated[str, typer.Option("--align", metavar="index|pts",
+                                       help="Pair frames by 'index' or by timestamp ('pts').")] = "index",
     allow_mismatch: Annotated[
         bool, typer.Option("--allow-length-mismatch", help="Score the frames that pair up instead of failing.")
     ] = False,
     per_frame: Annotated[bool, typer.Option("--per-frame", help="Show every frame in the table.")] = False,
     csv_path: Annotated[
-        Optional[Path], typer.Option("--csv", help="Write per-frame values to this CSV file.", show_default=False)
+        Optional[Path], typer.Option("--csv", metavar="FILE",
+                                     help="Write per-frame values to this CSV file.", show_default=False)
     ] = None,
     device: Annotated[
         str,
-        typer.Option("--device", "-d", help="cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N."),
+        typer.Option("--device", "-d", metavar="cpu|auto|cuda[:N]",
+                     help="cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N."),
     ] = "cpu",
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Frames scored per batch.")] = 8,
+    batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, help="Frames scored per batch.")] = 8,
     plot: Annotated[
-        Optional[Path], typer.Option("--plot", help="Draw per-frame PSNR curves into this PNG.", show_default=False)
+        Optional[Path], typer.Option("--plot", metavar="PNG",
+                                     help="Draw per-frame PSNR curves into this PNG.", show_default=False)
     ] = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,

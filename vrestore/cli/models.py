@@ -49,7 +49,7 @@ def download_bar(enabled: bool) -> Iterator[Callable[[DownloadProgress], None]]:
 def resolve_checkpoint(name: str) -> tuple[str | None, str]:
     """(manifest key, label) for a model id or a manifest key; key None when the model needs no file."""
     from vrestore.errors import UsageError
-    from vrestore.models.registry import get_spec, is_registered
+    from vrestore.models.registry import get_spec, is_registered, suggest
     from vrestore.weights.manifest import load_manifest
 
     if is_registered(name):
@@ -57,7 +57,9 @@ def resolve_checkpoint(name: str) -> tuple[str | None, str]:
         return spec.weights, spec.id
     if name in load_manifest():
         return name, name
-    raise UsageError(f"unknown model or checkpoint '{name}'; run 'vrestore models list' to see them")
+    close = suggest(name)
+    hint = f"did you mean {' or '.join(close)}?" if close else "run 'vrestore models list' to see them"
+    raise UsageError(f"unknown model or checkpoint '{name}'; {hint}")
 
 
 def _size(num: int | None) -> str:
@@ -72,28 +74,34 @@ def _size(num: int | None) -> str:
 
 @models_app.command("list", epilog="Example: vrestore models list 'rvrt.*' --json")
 def list_cmd(
-    pattern: Annotated[str, typer.Argument(help="Glob over model ids.")] = "*",
+    pattern: Annotated[str, typer.Argument(metavar="PATTERN", help="Glob over model ids, e.g. 'rvrt.*'.")] = "*",
     cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List the registered models: task, scale, checkpoint size and licence, and whether it is cached."""
-    from rich.table import Table
+    """List the registered models: task, scale, checkpoint size and licence, and whether it is cached.
 
-    from vrestore.models import list_models
+    Ids are never shortened: a terminal gets one block per model (the description wrapped under its id),
+    a pipe gets plain aligned columns, one model per line.
+    """
+    from vrestore.models import DEFAULT_MODEL, list_models, resolve_id
     from vrestore.models.registry import default_tag
     from vrestore.weights.store import Store
 
     store = Store(cache_dir)
+    restore_default = resolve_id(DEFAULT_MODEL)
     rows = []
     for s in list_models(pattern):
         entry = store.entry(s.weights) if s.weights else None
+        is_default = default_tag(s.arch) == s.tag
         rows.append({
             "id": s.id,
-            "default": default_tag(s.arch) == s.tag,
+            "default": is_default,
+            "alias": s.arch if is_default else None,
+            "restore_default": s.id == restore_default,
             "task": s.task,
             "temporal": s.temporal.value,
             "scale": s.scale,
-            "weights": s.weights or "built-in",
+            "weights": s.weights or ("needs --weights" if s.requires_weights else "built-in"),
             "size": entry.size if entry else None,
             "license": entry.license if entry else None,
             "cached": True if entry is None else store.cached(s.weights) is not None,
@@ -102,19 +110,73 @@ def list_cmd(
     if json_out:
         print(json.dumps(rows))
         return
-    table = Table("id", "task", "scale", "size", "licence", "cached", "description", box=None)
+    if not rows:
+        print(f"no registered model matches '{pattern}'; run 'vrestore models list' to see all", flush=True)
+        return
+    footer = f"restore uses {restore_default} when --model is not given; an alias is a bare name --model accepts"
+    if _console.stdout.is_terminal:
+        from rich.text import Text
+
+        _print_model_blocks(rows)
+        _console.stdout.print(Text(footer), highlight=False, soft_wrap=False)
+    else:
+        _print_model_columns(rows)
+        print(footer, flush=True)
+
+
+def _cells(row: dict) -> dict[str, str]:
+    builtin = row["weights"] in ("built-in", "needs --weights")
+    return {
+        "id": row["id"],
+        "alias": row["alias"] or "-",
+        "task": row["task"],
+        "scale": f"x{row['scale']}",
+        "size": "-" if builtin else _size(row["size"]),
+        "licence": row["license"] or "-",
+        "cached": row["weights"] if builtin else ("yes" if row["cached"] else "no"),
+        "description": row["description"],
+    }
+
+
+def _print_model_columns(rows: list[dict]) -> None:
+    """Plain aligned columns for pipes and files: nothing is shortened or wrapped, the description comes last."""
+    table = [_cells(row) for row in rows]
+    names = list(_cells(rows[0])) if rows else ["id"]
+    widths = {name: max([len(name)] + [len(cells[name]) for cells in table]) for name in names}
+    for cells in [dict(zip(names, names, strict=True)), *table]:
+        print("  ".join(cells[name].ljust(widths[name]) for name in names).rstrip(), flush=True)
+
+
+def _print_model_blocks(rows: list[dict]) -> None:
+    """One block per model for a terminal: the id line (at most ~80 characters), then the rest wrapped."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    id_width = max(len(row["id"]) for row in rows)
     for row in rows:
-        mark = " (default)" if row["default"] else ""
-        builtin = row["weights"] == "built-in"
-        table.add_row(row["id"] + mark, row["task"], f"x{row['scale']}", "-" if builtin else _size(row["size"]),
-                      row["license"] or "-", "built-in" if builtin else ("yes" if row["cached"] else "no"),
-                      row["description"])
-    _console.stdout.print(table)
+        cells = _cells(row)
+        if row["weights"] in ("built-in", "needs --weights"):
+            weights = row["weights"]
+        elif row["cached"]:
+            weights = f"{cells['size']} cached"
+        else:
+            weights = "not downloaded" if row["size"] is None else f"{cells['size']} to download"
+        head = Text(cells["id"].ljust(id_width), style="bold")
+        head.append(f"  {cells['scale']}  {weights.ljust(15)}")
+        if row["alias"]:
+            head.append(f"  alias {row['alias']}")
+        _console.stdout.print(head, highlight=False, soft_wrap=False)
+        about = Text()
+        if row["restore_default"]:
+            about.append("restore uses this model when --model is not given. ", style="bold")
+        about.append(f"{cells['description']}\n")
+        about.append(f"task: {cells['task']}; licence: {cells['licence']}", style="dim")
+        _console.stdout.print(Padding(about, (0, 0, 0, 4)), highlight=False, soft_wrap=False)
 
 
 @models_app.command("download", epilog="Example: vrestore models download rvrt.denoise-davis   (or --all)")
 def download_cmd(
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID...", help="Model ids or checkpoint keys.",
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", help="Model ids or checkpoint keys.",
                                                        show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Download every checkpoint in the manifest.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Fetch again even when cached.")] = False,
@@ -146,7 +208,7 @@ def download_cmd(
 
 @models_app.command("verify", epilog="Example: vrestore models verify   (exit code 5 when a file is corrupt)")
 def verify_cmd(
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Model ids or checkpoint keys "
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", help="Model ids or checkpoint keys "
                                                        "(default: every checkpoint).", show_default=False)] = None,
     cache_dir: CacheDirOpt = None,
     json_out: JsonOpt = False,
@@ -197,7 +259,8 @@ def path_cmd(
 def inspect_cmd(
     model_id: Annotated[str, typer.Argument(metavar="ID", help="Model id (ignored with --weights).")] = "",
     weights: Annotated[
-        Optional[Path], typer.Option("--weights", help="Inspect this checkpoint file instead of the model.")
+        Optional[Path], typer.Option("--weights", metavar="FILE",
+                                     help="Inspect this checkpoint file instead of the model.")
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

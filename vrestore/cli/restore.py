@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -42,7 +42,11 @@ from vrestore.cli._options import (
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
+from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
+
+if TYPE_CHECKING:
+    from vrestore.models import LoadedModel
 
 DEFAULT_PREVIEW_FRAMES = 48
 
@@ -63,7 +67,7 @@ def restore(
                        metavar="PATH"),
     ],
     output_dir: OutputDirOpt = None,
-    model: ModelOpt = "pgdenet",
+    model: ModelOpt = DEFAULT_MODEL,
     weights: WeightsOpt = None,
     cache_dir: CacheDirOpt = None,
     device: DeviceOpt = "auto",
@@ -74,7 +78,7 @@ def restore(
     clip_overlap: ClipOverlapOpt = None,
     sigma: Annotated[
         Optional[float],
-        typer.Option("--sigma", show_default=False,
+        typer.Option("--sigma", metavar="LEVEL", show_default=False,
                      help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
     ] = None,
     codec: CodecOpt = None,
@@ -82,8 +86,9 @@ def restore(
     preset: PresetOpt = None,
     pix_fmt: PixFmtOpt = None,
     temporal_smooth: Annotated[
-        float, typer.Option("--temporal-smooth", help="Blend each output with the previous one where nothing moves "
-                            "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
+        float, typer.Option("--temporal-smooth", metavar="STRENGTH",
+                            help="Blend each output with the previous one where nothing moves "
+                                 "(flicker reduction for per-frame models): strength 0 (off) to below 1, e.g. 0.5.")
     ] = 0.0,
     overwrite: OverwriteOpt = False,
     recursive: RecursiveOpt = False,
@@ -104,6 +109,7 @@ def restore(
     ] = False,
 ) -> None:
     """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
+    get_spec(model)  # an unknown id or a typo fails before any input is read
     check_strength(temporal_smooth)
     if sigma is not None and not 0 <= sigma <= 255:
         raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
@@ -191,7 +197,10 @@ def run_batch(
 
     _console.show_warnings(not quiet)
     _prefetch_weights(options, quiet=quiet or json_out)
-    restorer = Restorer(options)
+    # On a terminal the model and weights are named before a possibly long run; elsewhere stderr stays for
+    # warnings and the one error line, and the result line (or --json) names them.
+    announce = not quiet and not json_out and _console.stderr.is_terminal
+    restorer = Restorer(options, on_start=_say_model if announce else None)
     outcomes: list[Outcome] = []
     first_code = EXIT_OK
     for number, (source, destination) in enumerate(pairs, 1):
@@ -237,6 +246,19 @@ def run_batch(
         raise typer.Exit(first_code)
 
 
+def _say_model(loaded: LoadedModel) -> None:
+    """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
+    default = " (the default model; --model picks another)" if loaded.spec.id == resolve_id(DEFAULT_MODEL) else ""
+    weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
+    _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)
+
+
+def _weights_note(weights: dict | None) -> str:
+    if not weights or weights.get("file") is None:
+        return ""
+    return f", weights {Path(weights['file']).name} sha256 {weights['sha256']}"
+
+
 def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> None:
     if json_out:
         print(json.dumps(outcome.to_dict()), flush=True)
@@ -245,7 +267,7 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> No
     elif result is not None:
         print(
             f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
-            f"({result.fps:.1f} fps, model {result.model} on {result.device})",
+            f"({result.fps:.1f} fps, model {result.model} on {result.device}{_weights_note(result.weights)})",
             flush=True,
         )
         if result.profile is not None:
@@ -271,7 +293,7 @@ def _preview(restorer, source: Path, destination: Path | None, frames: int, *, q
 
 def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
     """Download the model's checkpoint with a progress bar before the restore (which then finds it cached)."""
-    from vrestore.models.registry import get_spec, is_registered
+    from vrestore.models.registry import is_registered
 
     if options.weights is not None or not is_registered(options.model):
         return  # a local file, or an unknown id that restore_video reports properly

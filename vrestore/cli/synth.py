@@ -36,28 +36,33 @@ EXAMPLE = (
 
 @app.command(epilog=EXAMPLE)
 def synth(
-    input: Annotated[Path, typer.Argument(help="Clean video, frame folder, quoted glob, or a folder of clips.",
-                                          show_default=False)],
-    output: Annotated[Path, typer.Argument(help="Output .mkv (lossless ffv1 by default), folder of PNG frames, "
-                                                "or the output root in dataset mode.", show_default=False)],
+    input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False,
+                                          help="Clean video, frame folder, quoted glob, or a folder of clips.")],
+    output: Annotated[Path, typer.Argument(metavar="OUTPUT", show_default=False,
+                                           help="Output .mkv (lossless ffv1 by default), folder of PNG frames, "
+                                                "or the output root in dataset mode.")],
     protocol: Annotated[Optional[str], typer.Option(
-        "--protocol", help="tud (AverNet/PGDENet time-varying unknown degradations) or none "
-                           "[default: tud unless --degrade/--weather]")] = None,
+        "--protocol", metavar="NAME", help="tud (AverNet/PGDENet time-varying unknown degradations) or none "
+                           "(default: tud unless --degrade/--weather).")] = None,
     schedule: Annotated[Optional[str], typer.Option(
-        "--schedule", help="tud (new random pipeline every --interval frames, intensities per frame), fixed "
-                           "(one pipeline for the whole video) or ramp (intensity rising over time)")] = None,
+        "--schedule", metavar="NAME",
+        help="tud (new random pipeline every --interval frames, intensities per frame), fixed "
+             "(one pipeline for the whole video) or ramp (intensity rising over time)")] = None,
     interval: Annotated[
-        int, typer.Option("--interval", min=1, help="Frames per segment: 6, 12, 24 = T6/T12/T24.")
+        int, typer.Option("--interval", metavar="N", min=1, help="Frames per segment: 6, 12, 24 = T6/T12/T24.")
     ] = 12,
-    prob: Annotated[float, typer.Option("--prob", min=0.0, max=1.0,
+    prob: Annotated[float, typer.Option("--prob", metavar="P", min=0.0, max=1.0,
                                         help="Probability of leaving each type out of a segment.")] = 0.55,
     degrade: Annotated[Optional[list[str]], typer.Option(
-        "--degrade", help="A degradation 'name:key=value,...'; repeat for a chain applied in order.")] = None,
-    weather: Annotated[Optional[str], typer.Option("--weather", help="rain, snow or haze (applied first).")] = None,
-    strength: Annotated[float, typer.Option("--strength", min=0.0, max=1.0, help="Weather strength 0..1.")] = 0.5,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Random seed (default: a fresh one, "
+        "--degrade", metavar="SPEC",
+        help="A degradation 'name:key=value,...'; repeat for a chain applied in order.")] = None,
+    weather: Annotated[Optional[str], typer.Option("--weather", metavar="rain|snow|haze",
+                                                   help="rain, snow or haze (applied first).")] = None,
+    strength: Annotated[float, typer.Option("--strength", metavar="S", min=0.0, max=1.0,
+                                            help="Weather strength 0..1.")] = 0.5,
+    seed: Annotated[Optional[int], typer.Option("--seed", metavar="N", min=0, help="Random seed (default: a fresh one, "
                                                                        "recorded in the sidecar).")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Clips processed in parallel "
+    workers: Annotated[int, typer.Option("--workers", "-j", metavar="N", min=1, help="Clips processed in parallel "
                                                                         "(dataset mode).")] = 1,
     keep_ext: Annotated[bool, typer.Option("--keep-ext", help="Frame outputs keep the input's extension "
                                                               "(JPEG inputs then stay JPEG: lossy).")] = False,

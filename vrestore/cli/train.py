@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._errors import note_partial_kept
+from vrestore.cli._help import HelpGroup, Typer
 from vrestore.cli._options import JsonOpt, QuietOpt
 
 if TYPE_CHECKING:
     from vrestore.train.loop import StepReport
 
 
-class _RecipeFirst(TyperGroup):
+class _RecipeFirst(HelpGroup):
     """``vrestore train RECIPE ...`` means ``vrestore train run RECIPE ...``; ``export`` stays a subcommand."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
@@ -30,7 +30,7 @@ class _RecipeFirst(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-train_app = typer.Typer(
+train_app = Typer(
     cls=_RecipeFirst,
     help="Train a model on clean clips degraded on the fly (TUD protocol), and export its weights. "
          "Usage: vrestore train RECIPE.yml [--resume]; vrestore train export CKPT -o weights.pth. "
@@ -47,19 +47,23 @@ EXAMPLE = ("Example: vrestore train configs/pgdenet-tud.yml --time-limit 50 (lat
 
 @train_app.command("run", epilog=EXAMPLE)
 def run(
-    recipe: Annotated[Path, typer.Argument(help="Training recipe (YAML).", show_default=False)],
+    recipe: Annotated[Path, typer.Argument(metavar="RECIPE", help="Training recipe (YAML).", show_default=False)],
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run from <output>/last.pth.")] = False,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Run folder (overrides the recipe).")] = None,
-    stop_at: Annotated[Optional[int], typer.Option("--stop-at", min=1, help="Stop (with a checkpoint) after this "
-                                                                             "step; --resume continues later.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FOLDER",
+                                                  help="Run folder (overrides the recipe).")] = None,
+    stop_at: Annotated[Optional[int], typer.Option("--stop-at", metavar="STEP", min=1,
+                                                   help="Stop (with a checkpoint) after this "
+                                                        "step; --resume continues later.")] = None,
     time_limit: Annotated[Optional[float], typer.Option(
-        "--time-limit", min=0.0, help="Stop (with a checkpoint) after this many minutes.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", "-d", help="auto, cpu, cuda or cuda:N "
-                                                                          "(overrides the recipe).")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Total steps of the schedule "
+        "--time-limit", metavar="MINUTES", min=0.0, help="Stop (with a checkpoint) after this many minutes.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", "-d", metavar="auto|cpu|cuda[:N]",
+                                                  help="auto, cpu, cuda or cuda:N "
+                                                       "(overrides the recipe).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, help="Total steps of the schedule "
                                                                         "(overrides the recipe).")] = None,
-    init: Annotated[Optional[Path], typer.Option("--init", help="Start from these weights (e.g. an export "
-                                                                "of an earlier run; overrides the recipe).")] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", metavar="FILE",
+                                                 help="Start from these weights (e.g. an export "
+                                                      "of an earlier run; overrides the recipe).")] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -110,9 +114,11 @@ def _checkpoint_kept_on_interrupt(output: Path) -> Iterator[None]:
 
 @train_app.command("export")
 def export(
-    checkpoint: Annotated[Path, typer.Argument(help="Training checkpoint (e.g. runs/x/last.pth).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Weights file to write.", show_default=False)],
-    dtype: Annotated[str, typer.Option("--dtype", help="fp16 (half the size) or fp32.")] = "fp16",
+    checkpoint: Annotated[Path, typer.Argument(metavar="CHECKPOINT", help="Training checkpoint (e.g. runs/x/last.pth).",
+                                               show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE",
+                                         help="Weights file to write.", show_default=False)],
+    dtype: Annotated[str, typer.Option("--dtype", metavar="fp16|fp32", help="fp16 (half the size) or fp32.")] = "fp16",
     json_out: JsonOpt = False,
 ) -> None:
     """Write the EMA weights of CHECKPOINT as a plain weights file, and print its sha256 and size."""

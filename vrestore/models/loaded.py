@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +10,9 @@ from torch import nn
 
 from vrestore.errors import DeviceError, UsageError
 from vrestore.models.spec import ModelSpec, Temporal
+
+if TYPE_CHECKING:
+    from vrestore.weights.load import WeightsUsed
 
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -58,7 +61,8 @@ class LoadedModel:
     ``state`` is only meaningful for stateful CLIP models and is None for the others. ``dtype`` is the
     compute precision: the weights stay float32 and fp16/bf16 run under ``torch.autocast``, so that the
     precision-sensitive parts (residual additions, normalisations, reductions) keep float32. Specs with
-    ``channels_last`` get their 4-D weights in that memory format.
+    ``channels_last`` get their 4-D weights in that memory format. ``weights`` records which checkpoint the
+    module holds (for reports; None when the caller built the module itself).
     """
 
     def __init__(
@@ -68,8 +72,10 @@ class LoadedModel:
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
         extra: dict[str, Any] | None = None,
+        weights: WeightsUsed | None = None,
     ) -> None:
         self.spec = spec
+        self.weights = weights
         self.device = torch.device(device)
         self.dtype = dtype
         self.extra = dict(extra or {})

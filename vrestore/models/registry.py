@@ -1,8 +1,16 @@
-"""The model registry: ``arch.tag`` ids, default tags, lookup with suggestions."""
+"""The model registry: ``arch.tag`` ids, default tags, lookup with suggestions.
+
+``DEFAULT_MODEL`` is a bare architecture name: it means that architecture's default tag, so the model behind
+it changes by registering another default tag, never by special cases elsewhere.
+
+Unknown ids (typos, unknown tags of a known architecture, unknown architectures) are all usage errors. The
+suggestions are the full ids closest by edit distance (a bare name counts as its default id), and only
+those within a third of the typed length: a name that is far from every id gets no guess, but the list
+of that architecture's ids or the pointer to ``vrestore models list``.
+"""
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 
 from torch import nn
@@ -48,10 +56,42 @@ def get_spec(model_id: str) -> ModelSpec:
     full = resolve_id(model_id)
     if full in _SPECS:
         return _SPECS[full]
-    candidates = sorted(set(_SPECS) | set(_DEFAULT_TAGS))
-    close = difflib.get_close_matches(model_id, candidates, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise UsageError(f"unknown model '{model_id}'; {hint}run 'vrestore models list' to see all models")
+    close = suggest(model_id)
+    if close:
+        raise UsageError(f"unknown model '{model_id}'; did you mean {' or '.join(close)}?")
+    arch = model_id.split(".", 1)[0]
+    same_arch = [mid for mid in sorted(_SPECS) if mid.split(".", 1)[0] == arch]
+    if same_arch:
+        raise UsageError(f"unknown model '{model_id}'; the {arch} models are {', '.join(same_arch)}")
+    raise UsageError(f"unknown model '{model_id}'; run 'vrestore models list' to see all models")
+
+
+def suggest(model_id: str, limit: int = 3) -> list[str]:
+    """The registered full ids closest to ``model_id`` by edit distance (ties kept, at most ``limit``)."""
+    _ensure_loaded()
+    typed = model_id.strip().lower()
+    distance: dict[str, int] = {}
+    for mid in _SPECS:
+        distance[mid] = _edit_distance(typed, mid)
+    for arch, tag in _DEFAULT_TAGS.items():  # 'pgdnet' is a typo of the bare 'pgdenet', i.e. of pgdenet.tud
+        full = f"{arch}.{tag}"
+        if full in distance:
+            distance[full] = min(distance[full], _edit_distance(typed, arch))
+    best = min(distance.values(), default=0)
+    if best > max(1, len(typed) // 3):
+        return []
+    return sorted(mid for mid, d in distance.items() if d == best)[:limit]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def list_models(pattern: str = "*") -> list[ModelSpec]:

@@ -1,8 +1,18 @@
-"""Read checkpoint files safely and put their tensors into a module."""
+"""Read checkpoint files safely and put their tensors into a module.
+
+Checkpoints are loaded with ``weights_only=True``, which unpickles only tensors and plain containers. A file
+it refuses is either no checkpoint at all (a video, a text file, a truncated download) or a checkpoint
+that pickles Python objects (a whole model, a training config), which could run code when loaded: the
+two get different messages, since only the second can be fixed by re-saving its state dict.
+"""
 
 from __future__ import annotations
 
+import pickle
+import re
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -30,14 +40,57 @@ def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = 
     if not path.is_file():
         raise WeightsError(f"checkpoint '{path}' does not exist; check the path given to --weights")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # Any pickle file (a video's bytes too) may trigger this note on its way to the error below.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types for foreign or malicious files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"checkpoint '{path}' cannot be read safely ({first_line}); is it a PyTorch file?") from exc
+        raise WeightsError(_unreadable_message(path, exc)) from exc
     if key is None and prefer is not None and isinstance(obj, Mapping) and isinstance(obj.get(prefer), Mapping):
         key = prefer
     state = _unwrap(obj, key, path)
     return _strip_prefixes(state)
+
+
+@dataclass(frozen=True)
+class WeightsUsed:
+    """The weights a loaded model runs: a checkpoint ``file`` with its ``sha256``, or none (built-in).
+
+    ``origin`` is "bundled" (shipped in the package), "cache" (downloaded), "file" (given with --weights)
+    or "built-in" (the model's own seeded or initial weights).
+    """
+
+    origin: str
+    file: str | None = None
+    sha256: str | None = None
+
+    def describe(self) -> str:
+        """E.g. ``weights /x/pgdenet-tud.pth (bundled, sha256 5f79aebe2f6f)`` or ``built-in weights``."""
+        if self.file is None:
+            return "built-in weights"
+        return f"weights {self.file} ({self.origin}, sha256 {self.short_sha256})"
+
+    @property
+    def short_sha256(self) -> str | None:
+        """The first 12 hex digits of the sha256 (as in the cache's file names)."""
+        return None if self.sha256 is None else self.sha256[:12]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (``weights`` in restore's ``--json`` record)."""
+        return {"origin": self.origin, "file": self.file, "sha256": self.short_sha256}
+
+
+def _unreadable_message(path: Path, exc: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused ``path``, and what to do."""
+    # weights_only reports a class it will not import as "Unsupported global: GLOBAL module.Name ..."; any
+    # other failure (an unknown opcode, a bad zip, an empty file) means the bytes are no checkpoint.
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    if isinstance(exc, pickle.UnpicklingError) and found:
+        return (f"checkpoint '{path}' holds Python objects besides tensors (e.g. {found.group(1)}), which could run "
+                "code, so vrestore does not load it; if you trust its source, load it with torch.load(path, "
+                "weights_only=False), torch.save() only the model's state_dict, and pass that file to --weights")
+    return (f"'{path}' is not a PyTorch checkpoint (or is damaged); pass the .pth/.pt/.ckpt file of the model's "
+            "weights to --weights")
 
 
 def load_into(module: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:

@@ -1,5 +1,9 @@
 """PGDENet registrations: the official paper-size network, our shipped configuration and a tiny test one.
 
+``pgdenet.tud`` is the default tag, so the bare id ``pgdenet`` (``DEFAULT_MODEL``, what ``restore`` uses without
+``--model``) runs the bundled weights offline; ``pgdenet.official`` has no downloadable checkpoint and needs
+``--weights``.
+
 Long videos are restored in windows of 48 frames overlapping by 12, with window starts on multiples of the
 key-frame interval, so every window sees the video's own key frames (0, 6, 12, ...) as key frames. The
 recurrent state is not carried across windows: each window starts from zeros, as the official test script
@@ -81,7 +85,7 @@ TUD = register(ModelSpec(
     min_size=256,
     default_tile=720,
     **_COMMON,
-))
+), default=True)  # a bare 'pgdenet' (the default model of restore) means the bundled weights
 
 TEST = register(ModelSpec(
     id="pgdenet.test",
