@@ -273,7 +273,7 @@ def training_step(spec: ModelSpec, module: nn.Module, degraded: torch.Tensor, cl
     return float(loss.detach())
 
 
-def _batches(samples: TrainSamples | PooledSamples, config: TrainConfig, step: int, end: int,
+def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int,
              world: World) -> Iterator[tuple[torch.Tensor, ...]]:
     """This process's batches for steps ``step .. end-1``.
 

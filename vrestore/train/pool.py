@@ -27,33 +27,26 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from vrestore.errors import UsageError
 from vrestore.train.config import DataConfig
-from vrestore.train.data import augment, degrade_clip, draw_degradation, pick_frames, to_tensor
+from vrestore.train.data import TrainSamples, augment, degrade_clip, draw_degradation, pick_frames, to_tensor
 
 _GENERATION_STREAM = 7_000_001  # keeps generation draws apart from the sample draws [seed, index]
 
 
-class PooledSamples(Dataset):
-    """Sample ``i`` = (degraded, clean) clips of shape (frames,3,crop,crop), cut from a pre-degraded pool."""
+class PooledSamples(TrainSamples):
+    """Sample ``i`` = (degraded, clean) clips of shape (frames,3,crop,crop), cut from a pre-degraded pool.
+
+    The clips and their draw weights are those of :class:`TrainSamples`; only the way a sample is made differs.
+    """
 
     def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int) -> None:
         if config.pool < 1:
             raise ValueError("PooledSamples needs data.pool >= 1")
-        usable = [c for c in clips if min(c.shape[1:3]) >= config.crop]
-        if not usable:
-            raise UsageError(f"no training clip is at least {config.crop} px on its shorter side; lower data.crop")
-        self.clips, self.config, self.seed, self.length = list(usable), config, seed, length
-        sizes = np.array([len(c) for c in self.clips], dtype=np.float64)
-        self.weights = sizes / sizes.sum()
+        super().__init__(clips, config, seed, length)
         self.per_generation = config.pool * config.pool_reuse
         self._generation: int | None = None
         self._segments: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def __len__(self) -> int:
-        return self.length
 
     def segments(self, generation: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The (degraded, clean) uint8 segments of ``generation``, built on first use (one generation is kept)."""
