@@ -87,8 +87,8 @@ def _unreadable_message(path: Path, exc: Exception) -> str:
     found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
     if isinstance(exc, pickle.UnpicklingError) and found:
         return (f"checkpoint '{path}' holds Python objects besides tensors (e.g. {found.group(1)}), which could run "
-                "code, so vrestore does not load it; if you trust its source, load it with torch.load(path, "
-                "weights_only=False), torch.save() only the model's state_dict, and pass that file to --weights")
+                "code, so vrestore does not load it; if you trust its source, open it in Python with weights_only "
+                "turned off, save only the model's state_dict with torch.save(), and pass that file to --weights")
     return (f"'{path}' is not a PyTorch checkpoint (or is damaged); pass the .pth/.pt/.ckpt file of the model's "
             "weights to --weights")
 
