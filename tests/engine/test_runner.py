@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from vrestore.convert import clip_to_images, images_to_clip
 from vrestore.engine.runner import STAGE_AHEAD, restore_frames
 from vrestore.errors import InputError, UsageError
 from vrestore.frame import Frame
-from vrestore.io.convert import clip_to_images, images_to_clip
 from vrestore.models import build, get_spec
 from vrestore.models.loaded import LoadedModel
 from vrestore.models.spec import Temporal

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from vrestore.convert import peak_of, stack_images
 from vrestore.engine.transfer import Uploader, start_download
-from vrestore.io.convert import peak_of, stack_images
 
 DEVICES = [
     "cpu",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from vrestore.api import load_model
+from vrestore.convert import images_to_clip
 from vrestore.demo import demo_clip
-from vrestore.io.convert import images_to_clip
 from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 

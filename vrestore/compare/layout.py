@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vrestore.convert import to_depth
 from vrestore.errors import UsageError
-from vrestore.io.convert import to_depth
 
 GAP = 4  # pixels between panels
 LAYOUTS = ("auto", "row", "column", "grid")

@@ -11,8 +11,8 @@ import numpy as np
 
 from vrestore.compare.layout import compose, plan_grid
 from vrestore.compare.run import CompareResult
+from vrestore.convert import to_depth
 from vrestore.errors import InputError
-from vrestore.io.convert import to_depth
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import RestoreOptions
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from vrestore.compare.layout import Crop, compose, plan_grid, prepare, split
+from vrestore.convert import to_depth
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
-from vrestore.io.convert import to_depth
 from vrestore.options import EncodeOptions
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from vrestore.convert import peak_of, stack_images
 from vrestore.engine.blend import TILE_FEATHER, WINDOW_FEATHER, WindowBlender
 from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_windows
 from vrestore.engine.pipeline import prefetch
@@ -22,7 +23,6 @@ from vrestore.engine.tiling import TiledState, Tiler
 from vrestore.engine.transfer import PendingImages, Uploader, start_download
 from vrestore.errors import InputError
 from vrestore.frame import Frame
-from vrestore.io.convert import peak_of, stack_images
 from vrestore.models.loaded import LoadedModel
 from vrestore.models.progress import listen
 from vrestore.options import ClipOptions, TileOptions

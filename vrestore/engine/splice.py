@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
+from vrestore.convert import to_depth
 from vrestore.engine.chunking import ClipSettings
 from vrestore.engine.plan import window_step
 from vrestore.errors import InputError, UsageError
 from vrestore.frame import Frame
-from vrestore.io.convert import to_depth
 
 
 def resume_point(frames_done: int, settings: ClipSettings) -> tuple[int, int]:

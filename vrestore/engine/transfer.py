@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vrestore.io.convert import host_to_clip, host_to_images, quantize
+from vrestore.convert import host_to_clip, host_to_images, quantize
 
 
 class Uploader:

@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from vrestore.convert import to_depth
 from vrestore.degrade.pipeline import degrade_stream
 from vrestore.degrade.schedule import Schedule
 from vrestore.degrade.spec import OpSpec
 from vrestore.errors import UsageError
 from vrestore.frame import Frame
-from vrestore.io.convert import to_depth
 from vrestore.io.frames import find_frame_files, is_image_file, natural_key, read_image
 from vrestore.train.config import DataConfig
 
