@@ -19,6 +19,7 @@ from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
 from vrestore.frame import Frame
 from vrestore.io.info import VideoInfo
 from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype, resolve_id
+from vrestore.models.loaded import dtype_name
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
 
@@ -63,6 +64,7 @@ class RestoreResult:
     profile: dict[str, float] | None = None
     sizes: dict[str, object] | None = None
     weights: dict[str, str | None] | None = None
+    dtype: str | None = None  # the compute precision used (what --dtype auto picked)
 
     @property
     def fps(self) -> float:
@@ -77,6 +79,7 @@ class RestoreResult:
             "model": self.model,
             **({"weights": dict(self.weights)} if self.weights is not None else {}),
             "device": self.device,
+            **({"dtype": self.dtype} if self.dtype is not None else {}),
             "frames": self.frames,
             "seconds": round(self.seconds, 3),
             "fps": round(self.fps, 3),
@@ -93,7 +96,7 @@ def load_model(
     *,
     weights: Path | None = None,
     device: str = "auto",
-    dtype: str = "fp32",
+    dtype: str = "auto",
     cache_dir: Path | None = None,
     download_progress: Callable | None = None,
     inputs: Mapping[str, Any] | None = None,
@@ -104,7 +107,8 @@ def load_model(
     ``weights`` is a local checkpoint that replaces the registered one; otherwise the registered checkpoint
     comes from the store in ``cache_dir`` (downloaded on first use; ``download_progress`` receives
     ``vrestore.weights.download.DownloadProgress`` reports). ``inputs`` sets the model's extra inputs
-    (e.g. ``{"sigma": 15}``) over the spec's defaults.
+    (e.g. ``{"sigma": 15}``) over the spec's defaults. ``dtype`` is auto, fp32, fp16 or bf16 (auto:
+    ``vrestore.models.loaded.auto_dtype``).
     """
     spec = get_spec(model_id)
     extra = spec.resolve_extra(inputs)
@@ -265,7 +269,8 @@ def _restore(
     state: resume.ResumeState | None = None
     wanted: dict[str, Any] = {}
     if options.resume:
-        wanted = resume.output_options(options, model=loaded.spec.id, device=str(loaded.device))
+        wanted = resume.output_options(options, model=loaded.spec.id, device=str(loaded.device),
+                                        dtype=dtype_name(loaded.dtype))
         state = resume.load(dst)
         if state is not None:
             resume.check_matches(state, dst, wanted, resume.input_identity(source))
@@ -349,6 +354,7 @@ def _restore(
         profile=profile.report() if options.profile else None,
         sizes=sizes.to_dict(),
         weights=loaded.weights.to_dict() if loaded.weights is not None else None,
+        dtype=dtype_name(loaded.dtype),
     )
 
 

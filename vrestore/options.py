@@ -18,10 +18,15 @@ class TileOptions:
 
 @dataclass(frozen=True)
 class ClipOptions:
-    """Temporal chunking. ``length`` None = the model's preferred clip length."""
+    """Temporal chunking. ``length`` None = the model's preferred clip length.
+
+    ``shift_last`` None = the model's rule for the last window (moved back to full length where that adds
+    context); the engine turns it off on the CPU, where every recomputed frame costs (engine/autosize.py).
+    """
 
     length: int | None = None
     overlap: int | None = None
+    shift_last: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class RestoreOptions:
     model: str = "pgdenet"  # registry.DEFAULT_MODEL, not imported so that this module needs no torch (a test checks)
     weights: Path | None = None
     device: str = "auto"
-    dtype: str = "fp32"
+    dtype: str = "auto"
     tile: TileOptions = field(default_factory=TileOptions)
     clip: ClipOptions = field(default_factory=ClipOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)

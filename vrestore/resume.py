@@ -62,8 +62,11 @@ def next_path(destination: Path) -> Path:
     return destination.with_name(f".{destination.name}.next{destination.suffix}")
 
 
-def output_options(options: RestoreOptions, *, model: str, device: str) -> dict[str, Any]:
-    """The options that shape the output, as plain JSON (queue size, cache, profiling and overwrite do not)."""
+def output_options(options: RestoreOptions, *, model: str, device: str, dtype: str) -> dict[str, Any]:
+    """The options that shape the output, as plain JSON (queue size, cache, profiling and overwrite do not).
+
+    ``model``, ``device`` and ``dtype`` are the resolved ones (what ``auto`` picked), not the options' words.
+    """
     weights = None
     if options.weights is not None:
         path = Path(options.weights)
@@ -72,7 +75,7 @@ def output_options(options: RestoreOptions, *, model: str, device: str) -> dict[
         "model": model,
         "weights": weights,
         "device": device,
-        "dtype": options.dtype,
+        "dtype": dtype,
         "tile": asdict(options.tile),
         "clip": asdict(options.clip),
         "encode": asdict(options.encode),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vrestore.engine.autosize import SAFETY, SMALL_TILE, MemoryModel, choose_sizes, fit_memory
+from vrestore.engine.autosize import CPU_WINDOW_FACTOR, SAFETY, SMALL_TILE, MemoryModel, choose_sizes, fit_memory
+from vrestore.engine.chunking import resolve_clip
 from vrestore.models import build, get_spec
 from vrestore.models.loaded import LoadedModel
 from vrestore.models.spec import Temporal
@@ -37,10 +38,47 @@ def test_fit_recovers_a_linear_law() -> None:
     assert len(calls) == 2 and all(t == 4 and h % 8 == 0 and h == w for t, h, w in calls)
 
 
-def test_cpu_uses_the_whole_frame_and_default_clip() -> None:
+def test_cpu_uses_the_whole_frame_and_longer_unshifted_windows() -> None:
     choice = choose_sizes(clip_model(), 1080, 1920, TileOptions(), ClipOptions())
-    assert choice.how == "cpu" and choice.tile.size == 0 and choice.clip == ClipOptions(16, 2)
-    assert choice.to_dict()["tile"] == 0 and choice.to_dict()["clip"] == 16
+    assert choice.how == "cpu" and choice.tile.size == 0
+    assert choice.clip == ClipOptions(16 * CPU_WINDOW_FACTOR, 2, shift_last=False)
+    assert choice.to_dict()["tile"] == 0 and choice.to_dict()["clip"] == 16 * CPU_WINDOW_FACTOR
+
+
+def test_cpu_keeps_a_given_clip_length_and_models_without_overlap() -> None:
+    given = choose_sizes(clip_model(), 360, 640, TileOptions(), ClipOptions(length=8))
+    assert given.clip == ClipOptions(8, 2)
+    image = choose_sizes(make_model(Identity()), 360, 640, TileOptions(), ClipOptions())
+    assert image.clip.overlap == 0 and image.clip.shift_last is None
+
+
+@pytest.mark.parametrize("frames", [13, 96, 241, 280, 1000, 9999])
+def test_cpu_windows_recompute_at_most_an_eighth(frames: int) -> None:
+    # pgdenet.tud's windows on the CPU: 96 frames overlapping by 12; the default (48, last window shifted)
+    # recomputes about a third. Every frame is still produced exactly once.
+    spec = get_spec("pgdenet.tud")
+    model = LoadedModel(spec, torch.nn.Identity())
+    cpu = resolve_clip(spec, choose_sizes(model, 360, 640, TileOptions(), ClipOptions()).clip)
+    assert (cpu.length, cpu.overlap, cpu.shift_last) == (96, 12, False)
+    windows = cpu.plan(frames)
+    computed = sum(w.fed for w in windows)
+    assert computed <= frames * 8 / 7 + 1e-9
+    kept = [i for w in windows for i in range(w.keep_start, w.keep_stop)]
+    assert kept == list(range(frames))
+    default = resolve_clip(spec, ClipOptions())
+    if frames == 280:
+        assert sum(w.fed for w in default.plan(frames)) == 382 and computed == 316
+
+
+@pytest.mark.parametrize(
+    ("default_tile", "height", "width", "expected"),
+    [(512, 360, 640, 0), (512, 512, 512, 0), (512, 720, 1280, 512), (720, 720, 720, 0), (720, 720, 1280, 720),
+     (None, 2160, 3840, 0)],
+)
+def test_cpu_whole_frame_up_to_the_default_tile_area(default_tile, height, width, expected) -> None:
+    # A 640x360 frame has fewer pixels than one 512 tile: tiling it would only add seams and work.
+    choice = choose_sizes(clip_model(default_tile=default_tile), height, width, TileOptions(), ClipOptions())
+    assert choice.how == "cpu" and choice.tile.size == expected
 
 
 def test_given_tile_is_kept_and_nothing_is_measured() -> None:

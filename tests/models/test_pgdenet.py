@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from vrestore.models import get_spec, resolve_dtype
+from vrestore.models.loaded import LoadedModel
 from vrestore.models.pgdenet.network import PGDENet
 from vrestore.models.seeded import fill_seeded
 
@@ -25,6 +27,18 @@ def test_matches_the_official_implementation():
     model = fill_seeded(_model_like(golden["config"]), golden["seed"])
     with torch.no_grad():
         out = model(golden["input"].float() / 255)
+    assert (out[..., 80:176, 80:176] - golden["crop"]).abs().max() <= 1e-4
+    assert (out[:, -1] - golden["last"]).abs().max() <= 1e-4
+
+
+def test_fp32_through_the_engine_matches_the_official_implementation():
+    """``--dtype fp32`` with the spec's speed settings (channels_last weights) keeps the official output."""
+    golden = torch.load(GOLDEN / "pgdenet.pt", weights_only=True)
+    spec = get_spec("pgdenet.official")
+    assert spec.channels_last
+    loaded = LoadedModel(spec, fill_seeded(_model_like(golden["config"]), golden["seed"]),
+                         dtype=resolve_dtype("fp32", spec, torch.device("cpu")))
+    out, _ = loaded.run(golden["input"].float() / 255)
     assert (out[..., 80:176, 80:176] - golden["crop"]).abs().max() <= 1e-4
     assert (out[:, -1] - golden["last"]).abs().max() <= 1e-4
 

@@ -34,8 +34,9 @@ DeviceOpt = Annotated[
                       "present, else the CPU).")
 ]
 DtypeOpt = Annotated[
-    str, typer.Option("--dtype", metavar="fp32|fp16|bf16", help="Compute precision (fp16/bf16 where the model "
-                      "supports it).")
+    str, typer.Option("--dtype", metavar="auto|fp32|fp16|bf16", help="Compute precision. auto: bf16 on CPUs with "
+                      "fast bf16 (AVX512-BF16 or AMX) for models checked in bf16 (pgdenet), else fp32; --dtype fp32 "
+                      "forces full precision. fp16/bf16 where the model supports them.")
 ]
 TileOpt = Annotated[
     Optional[int],

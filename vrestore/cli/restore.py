@@ -71,7 +71,7 @@ def restore(
     weights: WeightsOpt = None,
     cache_dir: CacheDirOpt = None,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "fp32",
+    dtype: DtypeOpt = "auto",
     tile: TileOpt = None,
     tile_overlap: TileOverlapOpt = 16,
     clip: ClipOpt = None,

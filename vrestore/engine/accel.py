@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from vrestore.engine.host_memory import keep_freed_memory
 from vrestore.engine.tiling import is_out_of_memory
 from vrestore.models.loaded import LoadedModel
 
@@ -55,12 +56,15 @@ class CompiledOrEager(nn.Module):
 
 
 def accelerate(model: LoadedModel, *, compile: bool = False) -> LoadedModel:
-    """Turn on cudnn autotuning on CUDA (tiles have a few fixed shapes) and, when asked, ``torch.compile``.
+    """Turn on cudnn autotuning on CUDA (tiles have a few fixed shapes) and, when asked, ``torch.compile``;
+    on the CPU keep freed host memory for reuse (:mod:`vrestore.engine.host_memory`).
 
     Changes ``model`` in place and returns it. Compiling twice is a no-op.
     """
     if model.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    else:
+        keep_freed_memory()
     if compile and not isinstance(model.module, CompiledOrEager):
         model.module = CompiledOrEager(model.module, model.spec.id)
     return model

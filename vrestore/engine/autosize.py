@@ -5,12 +5,13 @@ each; the device memory of a forward pass is modelled as ``fixed + per_sample * 
 (the activations of convolutional and windowed-attention networks grow linearly with the number of input
 pixels). The largest tile whose predicted peak, plus the engine's own buffers for a window, fits in
 ``SAFETY`` of the free memory is chosen; the whole frame when it fits. If even a small tile does not fit,
-the clip is shortened. On the CPU there is nothing to measure: the whole frame (or the model's default
-tile) and the model's default clip length are used. The CPU keeps that length even though one 48-frame
-PGDENet window takes minutes there: a shorter window would return its first frames sooner, but it changes
-the output of a recurrent model (its state sees fewer frames) and costs more (each window repeats its
-overlap); the progress bar moves inside the window instead (``vrestore.models.progress``). Explicit
-``--tile``/``--clip`` values are kept.
+the clip is shortened. On the CPU there is nothing to measure: the whole frame when it has no more pixels
+than one tile of the model's default size (else that tile), and windows twice the model's default length
+whose last window is not moved back (:func:`cpu_clip`: less recomputed overlap). A 96-frame PGDENet window
+takes most of a minute on a CPU before its first frame is written; a shorter window would return its
+first frames sooner, but it changes the output of a recurrent model (its state sees fewer frames) and costs
+more (each window repeats its overlap); the progress bar moves inside the window instead
+(``vrestore.models.progress``). Explicit ``--tile``/``--clip`` values are kept.
 
 The choice only starts the run: the tiler still halves the tile on an out-of-memory error.
 """
@@ -32,6 +33,7 @@ from vrestore.options import ClipOptions, TileOptions
 
 SAFETY = 0.7  # fraction of the free memory the model may plan to use (fragmentation, cudnn workspaces)
 PROBE_SIDES = (96, 160)  # the two probe sizes (before rounding to the model's multiple)
+CPU_WINDOW_FACTOR = 2  # CPU windows are this many times the model's default length (see cpu_clip)
 SMALL_TILE = 192  # below this core size a shorter clip is preferred (tiles that small waste their overlap)
 _BYTES_PER_SAMPLE = 4 * 3  # float32 RGB
 
@@ -84,8 +86,8 @@ def choose_sizes(
     if tile.size is not None:
         return SizeChoice(tile, _resolved(model, clip, settings.length), "given")
     if model.device.type != "cuda" and measure is None:
-        return SizeChoice(replace(tile, size=model.spec.default_tile or 0), _resolved(model, clip, settings.length),
-                          "cpu", "no device memory to measure")
+        size, note = cpu_tile(model.spec.default_tile, height, width)
+        return SizeChoice(replace(tile, size=size), cpu_clip(model, clip), "cpu", note)
     if measure is None:
         measure = _probe(model)
     if free_bytes is None:
@@ -110,10 +112,45 @@ def choose_sizes(
     return SizeChoice(replace(tile, size=size), _resolved(model, clip, length), "measured", note)
 
 
+def cpu_tile(default_tile: int | None, height: int, width: int) -> tuple[int, str]:
+    """The tile size on the CPU (0 = whole frame) and why: the whole frame when it has no more pixels than
+    one square ``default_tile`` tile, else that tile.
+
+    A model's default tile bounds the memory of one forward pass; a frame of the same area costs the same,
+    and splitting it into overlapping tiles would only add work (a 640x360 frame in 512-pixel tiles computes
+    each pixel of the seams twice and runs the model twice per frame).
+    """
+    if not default_tile or height * width <= default_tile * default_tile:
+        return 0, "whole frames (no device memory to measure; within the model's default tile area)"
+    return default_tile, f"the model's default tile ({default_tile}): the frame is larger than its area"
+
+
+def cpu_clip(model: LoadedModel, clip: ClipOptions) -> ClipOptions:
+    """The windows on the CPU: ``CPU_WINDOW_FACTOR`` times the model's default length, last window not shifted.
+
+    On the CPU each frame computed twice costs its full time. With the default 48-frame PGDENet windows
+    overlapping by 12, a quarter of the work is repeated (and shifting the last window back to full length
+    repeats up to a whole window more: 280 frames computed as 382); 96-frame windows with a short last
+    window repeat at most 1/8 (280 frames: 316). Every kept frame still has the overlap's context on each
+    side (the overlap is cut at its middle), the guarantee the default windows give. The price is the memory
+    of a window (twice the default) and a first frame written later (the progress bar moves inside a
+    window). A given ``--clip`` length is kept as it is.
+    """
+    if clip.length is not None or not _overlapping(model, clip):
+        return _resolved(model, clip, resolve_clip(model.spec, clip).length)
+    default = resolve_clip(model.spec, clip).length
+    return _resolved(model, replace(clip, shift_last=False), CPU_WINDOW_FACTOR * default)
+
+
+def _overlapping(model: LoadedModel, clip: ClipOptions) -> bool:
+    """True when windows share frames (temporal models without a recurrent state across windows)."""
+    return resolve_clip(model.spec, clip).overlap > 0
+
+
 def _resolved(model: LoadedModel, clip: ClipOptions, length: int) -> ClipOptions:
     """``clip`` with the given length and the overlap the engine will use for it."""
     settings = resolve_clip(model.spec, replace(clip, length=length))
-    return ClipOptions(settings.length, settings.overlap)
+    return ClipOptions(settings.length, settings.overlap, clip.shift_last)
 
 
 def fit_memory(model: LoadedModel, frames: int, measure: Measure) -> MemoryModel:

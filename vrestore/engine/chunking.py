@@ -92,7 +92,7 @@ def resolve_clip(spec: ModelSpec, options: ClipOptions | None = None) -> ClipSet
             overlap = max(0, length - k)
     window_step(length, overlap, k)  # validates before any frame is decoded
     # Shifting the last window back only helps models that look across frames without a state.
-    shift_last = spec.temporal is not Temporal.NONE and not stateful
+    shift_last = spec.temporal is not Temporal.NONE and not stateful and options.shift_last is not False
     return ClipSettings(length, overlap, k, shift_last=shift_last, stateful=stateful)
 
 

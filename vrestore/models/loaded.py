@@ -39,11 +39,40 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def cpu_has_fast_bf16() -> bool:
+    """True when this CPU has bf16 dot-product instructions (AVX512-BF16 or AMX).
+
+    There oneDNN runs bf16 convolutions about twice as fast as fp32; elsewhere bf16 is emulated and slower.
+    """
+    cpu = getattr(torch, "cpu", None)
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        check = getattr(cpu, probe, None)
+        try:
+            if check is not None and check():
+                return True
+        except Exception:  # noqa: BLE001  (a private probe of another torch version: treat as absent)
+            continue
+    return False
+
+
+def auto_dtype(spec: ModelSpec, device: torch.device) -> torch.dtype:
+    """What ``--dtype auto`` picks: bf16 on a CPU with fast bf16 for a model verified in bf16, else fp32.
+
+    Verified means ``spec.auto_bf16``: its bf16 output was measured within 0.05 dB PSNR of fp32 against a
+    clean reference on a real clip (benchmarks/bf16_check.py). On CUDA auto keeps fp32 (not measured there).
+    """
+    if device.type == "cpu" and spec.auto_bf16 and spec.supports_bfloat16 and cpu_has_fast_bf16():
+        return torch.bfloat16
+    return torch.float32
+
+
 def resolve_dtype(name: str, spec: ModelSpec, device: torch.device) -> torch.dtype:
-    """The compute dtype for ``name`` (fp32|fp16|bf16), checked against the model's capabilities."""
+    """The compute dtype for ``name`` (auto|fp32|fp16|bf16), checked against the model's capabilities."""
     key = name.strip().lower()
+    if key == "auto":
+        return auto_dtype(spec, device)
     if key not in _DTYPES:
-        raise UsageError(f"unknown dtype '{name}'; use fp32, fp16 or bf16")
+        raise UsageError(f"unknown dtype '{name}'; use auto, fp32, fp16 or bf16")
     dtype = _DTYPES[key]
     if dtype is torch.float16 and not spec.supports_half:
         raise UsageError(f"model {spec.id} does not support fp16; use --dtype fp32")
@@ -52,6 +81,11 @@ def resolve_dtype(name: str, spec: ModelSpec, device: torch.device) -> torch.dty
     if dtype is torch.float16 and device.type == "cpu":
         raise UsageError("fp16 needs a GPU; use --dtype fp32 or bf16 on the CPU")
     return dtype
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """The option spelling of a compute dtype: fp32, fp16 or bf16."""
+    return next(name for name, value in _DTYPES.items() if value == dtype)
 
 
 class LoadedModel:

@@ -47,6 +47,8 @@ class ModelSpec:
     Speed: ``channels_last`` stores the 4-D weights in that memory format (faster convolutions on tensor
     cores; set it only where a benchmark shows a gain). ``supports_half``/``supports_bfloat16`` allow
     ``--dtype fp16``/``bf16`` (autocast), each checked against fp32 by a PSNR test on a real clip.
+    ``auto_bf16`` lets ``--dtype auto`` (the default) run the model in bf16 on CPUs with fast bf16: set it
+    only for a model whose trained weights lose at most 0.05 dB in bf16 (benchmarks/bf16_check.py).
     """
 
     id: str
@@ -67,6 +69,7 @@ class ModelSpec:
     supports_half: bool = False
     supports_bfloat16: bool = False
     channels_last: bool = False
+    auto_bf16: bool = False
     default_tile: int | None = None
     default_tile_overlap: int | None = None
     requires_weights: bool = False

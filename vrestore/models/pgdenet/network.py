@@ -141,9 +141,9 @@ class PGDENet(nn.Module):
         out = []
         for i in range(t):
             feat = self.reconstruction(torch.cat([spatial[i], *(branches[b][i] for b in BRANCHES)], dim=1))
-            feat = F.leaky_relu(self.upsample1(feat), 0.1)
-            feat = F.leaky_relu(self.upsample2(feat), 0.1)
-            feat = F.leaky_relu(self.conv_hr(feat), 0.1)
+            feat = F.leaky_relu(self.upsample1(feat), 0.1, inplace=True)
+            feat = F.leaky_relu(self.upsample2(feat), 0.1, inplace=True)
+            feat = F.leaky_relu(self.conv_hr(feat), 0.1, inplace=True)
             out.append(self.conv_last(feat) + lqs[:, i])
             meter.add(n * _UNITS_OUTPUT)
         return torch.stack(out, dim=1)
