@@ -45,3 +45,21 @@ def sha256(path: Path) -> str:
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
     """Names in ``folder`` other than ``keep`` (temporary or partial outputs)."""
     return sorted(p.name for p in Path(folder).iterdir() if p.name not in keep)
+
+
+def real_frames(path: Path, count: int, start: int = 0, crop: tuple[int, int] | None = None) -> list:
+    """The decoded frames ``start .. start+count-1`` of a video (renumbered from 0), optionally cropped to
+    the top-left ``crop`` = (height, width)."""
+    from vrestore.io.reader import open_reader
+
+    frames = []
+    with open_reader(path) as reader:
+        for frame in reader:
+            if frame.index >= start:
+                image = frame.image if crop is None else np.ascontiguousarray(frame.image[: crop[0], : crop[1]])
+                frames.append(frame.with_image(image))
+            if len(frames) == count:
+                break
+    for i, frame in enumerate(frames):
+        frame.index = i
+    return frames

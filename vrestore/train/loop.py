@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from vrestore.engine.host_memory import keep_freed_memory
 from vrestore.errors import UsageError
 from vrestore.models.loaded import forward_clip, resolve_device
 from vrestore.models.registry import get_spec
@@ -168,11 +169,15 @@ def train(
                          "output folder")
     device = resolve_device(config.device)
     world = join_world(device)
+    if device.type == "cpu":
+        keep_freed_memory()  # a fifth of a CPU step went to page faults on freshly mapped tensors
     if world.size > 1 and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
     spec, module = build_model(config)
     module.to(device).train()
+    if spec.channels_last:  # the spec's measured memory format (about 1.3x on the CPU for PGDENet)
+        module.to(memory_format=torch.channels_last)
     network: nn.Module = module
     if world.size > 1:
         from torch.nn.parallel import DistributedDataParallel

@@ -1,8 +1,7 @@
 """Reusable check: does a model restore as well in fp16/bf16 as in fp32? (PSNR against the clean frames)
 
-Usage (also for real models on a GPU):
+Usage (also for real models on a GPU; ``clean`` is a list of decoded ``Frame``s of a real clip):
 
-    clean = real_frames(path_to_clip, count=8)
     noisy = add_noise(clean, sigma=25)
     gap = precision_gap(lambda dtype: load_model("pgdenet", device="cuda", dtype=dtype), clean, noisy, "bf16")
     assert gap.gap_db <= 0.02, gap
@@ -15,14 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from vrestore.engine.runner import restore_frames
 from vrestore.frame import Frame
-from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import ClipOptions, TileOptions
@@ -40,20 +37,6 @@ class PrecisionGap:
     @property
     def gap_db(self) -> float:
         return abs(self.psnr_fp32 - self.psnr_low)
-
-
-def real_frames(path: Path, count: int, start: int = 0) -> list[Frame]:
-    """The frames ``start .. start+count-1`` of a video, decoded (renumbered from 0)."""
-    frames = []
-    with open_reader(path) as reader:
-        for frame in reader:
-            if frame.index >= start:
-                frames.append(frame)
-            if len(frames) == count:
-                break
-    for i, frame in enumerate(frames):
-        frame.index = i
-    return frames
 
 
 def add_noise(frames: Sequence[Frame], sigma: float, seed: int = 0) -> list[Frame]:
