@@ -5,9 +5,12 @@ Usage:  python benchmarks/train_speed.py [--base configs/pgdenet-tud-cpu.yml]
         [--init vrestore/weights/pgdenet-tud.pth]
 
 Both recipes must train the same model on samples of the same size (frames x crop x crop), so that clips per
-second compare like for like. Each recipe gets its own model (from --init), optimiser and samples, built as
-``vrestore train`` builds them; the rounds alternate between the recipes (``--steps`` steps of each per round)
-so that whatever else the machine does weighs on both alike.
+second compare like for like. Each recipe runs in its own worker process (its own model from --init,
+optimiser and samples, built as ``vrestore train`` builds them), because some speed settings belong to a
+process: the base recipe runs as training ran before 2026-12-05 (default allocator, contiguous tensors), the
+new one with ``place_for_training`` (an allocator that keeps freed memory, the spec's channels_last). The
+rounds alternate between the workers (``--steps`` steps of each per round) so that whatever else the machine
+does weighs on both alike.
 
 Per clip it measures the data time (cutting and degrading samples) and the step time (forward, backward,
 optimiser, under the recipe's bf16 setting). A pooled recipe (``data.pool``) also pays for building each
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +33,7 @@ import torch
 
 from vrestore.train.config import TrainConfig, load_config
 from vrestore.train.data import TrainSamples, find_clips, load_clip
-from vrestore.train.loop import build_model, training_step
+from vrestore.train.loop import build_model, place_for_training, training_step
 from vrestore.train.pool import PooledSamples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +43,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 class Recipe:
     """One recipe's model, optimiser and samples, and the seconds it spent."""
 
-    def __init__(self, path: Path, init: Path) -> None:
+    def __init__(self, path: Path, init: Path, settings: bool) -> None:
         self.path = path
         self.config: TrainConfig = load_config(path, {"init": str(init)})
         self.spec, self.module = build_model(self.config)
-        self.module.train()
+        if settings:
+            place_for_training(self.spec, self.module, torch.device("cpu"))
+        else:
+            self.module.train()
         self.optimizer = torch.optim.AdamW(self.module.parameters(), lr=self.config.lr)
         data = self.config.data
         clips = [load_clip(p, data.max_side) for p in find_clips([self.config.resolve(s) for s in data.train])]
@@ -85,6 +93,48 @@ class Recipe:
         return self.data_s / self.clips, build, self.step_s / self.clips
 
 
+def worker(path: Path, init: Path, threads: int, settings: bool) -> None:
+    """Serve one recipe: each stdin line ``N`` runs N measured steps (``0``: one warm-up step), ``report``
+    prints the per-clip times as JSON and ends."""
+    torch.set_num_threads(threads)
+    recipe = Recipe(path, init, settings)
+    print(json.dumps({"model": recipe.config.model, "shape": recipe.sample_shape}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "report":
+            data, build, step = recipe.per_clip()
+            cfg = recipe.config
+            print(json.dumps({"data": data, "build": build, "step": step, "build_s": recipe.build_s,
+                              "batch": cfg.batch_size, "bf16": cfg.bf16,
+                              "pool": f"{cfg.data.pool} x {cfg.data.pool_reuse}" if cfg.data.pool else "off"}),
+                  flush=True)
+            return
+        steps = int(line)
+        recipe.run(max(steps, 1), measured=steps > 0)
+        print("done", flush=True)
+
+
+class Worker:
+    """A recipe served by a ``--worker`` process."""
+
+    def __init__(self, path: Path, args: argparse.Namespace, settings: bool) -> None:
+        self.path, self.settings = path, settings
+        command = [sys.executable, __file__, "--worker", str(path), "--init", str(args.init),
+                   "--threads", str(args.threads)] + (["--settings"] if settings else [])
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.info = json.loads(self._read())
+
+    def _read(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"the worker for {self.path} stopped (exit {self.process.wait()})")
+        return line
+
+    def ask(self, line: str) -> str:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", type=Path, default=ROOT / "configs" / "pgdenet-tud-cpu.yml")
@@ -93,39 +143,44 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--steps", type=int, default=3, help="steps of each recipe per round")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--settings", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    recipes = [Recipe(args.base, args.init), Recipe(args.new, args.init)]
-    if len({(r.config.model, r.sample_shape) for r in recipes}) != 1:
+    if args.worker:
+        worker(args.worker, args.init, args.threads, args.settings)
+        return
+    workers = [Worker(args.base, args, settings=False), Worker(args.new, args, settings=True)]
+    if len({(w.info["model"], tuple(w.info["shape"])) for w in workers}) != 1:
         sys.exit("the recipes must train the same model on samples of the same size")
-    for recipe in recipes:
-        recipe.run(1, measured=False)  # warm-up: first-call allocations, oneDNN kernel selection
+    for w in workers:
+        w.ask("0")  # warm-up: first-call allocations, oneDNN kernel selection
     for _ in range(args.rounds):
-        for recipe in recipes:
-            recipe.run(args.steps)
+        for w in workers:
+            w.ask(str(args.steps))
+    reports = [json.loads(w.ask("report")) for w in workers]
     rows, rates = [], []
-    for recipe in recipes:
-        data, build, step = recipe.per_clip()
-        total = data + build + step
+    for w, r in zip(workers, reports, strict=True):
+        total = r["data"] + r["build"] + r["step"]
         rates.append(1.0 / total)
-        cfg = recipe.config
-        pool = f"{cfg.data.pool} x {cfg.data.pool_reuse}" if cfg.data.pool else "off"
-        rows.append(f"| `{recipe.path.relative_to(ROOT) if recipe.path.is_relative_to(ROOT) else recipe.path}` | "
-                    f"{cfg.batch_size} | {'bf16' if cfg.bf16 else 'fp32'} | {pool} | {data:.3f} | {build:.3f} | "
-                    f"{step:.3f} | {total:.3f} | {1.0 / total:.3f} | {rates[-1] / rates[0]:.2f}x |")
-    frames, crop = recipes[0].sample_shape
+        name = w.path.relative_to(ROOT) if w.path.is_relative_to(ROOT) else w.path
+        rows.append(f"| `{name}` | {'new' if w.settings else 'before'} | {r['batch']} | "
+                    f"{'bf16' if r['bf16'] else 'fp32'} | {r['pool']} | {r['data']:.3f} | {r['build']:.3f} | "
+                    f"{r['step']:.3f} | {total:.3f} | {1.0 / total:.3f} | {rates[-1] / rates[0]:.2f}x |")
+    frames, crop = workers[0].info["shape"]
     date = dt.date.today().isoformat()
-    lines = [f"# Training throughput, {recipes[0].config.model}, {date}", "",
+    lines = [f"# Training throughput, {workers[0].info['model']}, {date}", "",
              f"- device: CPU {platform.processor() or platform.machine()} "
              f"(capability {torch.backends.cpu.get_cpu_capability()}), {args.threads} threads, "
              f"torch {torch.__version__}, python {platform.python_version()}",
              f"- command: `python {' '.join(sys.argv)}`",
              f"- sample: {frames} frames of {crop}x{crop}; {args.rounds} alternating rounds of {args.steps} steps "
-             f"per recipe after one warm-up step; pool build of one generation measured once: "
-             f"{recipes[1].build_s:.1f} s", "",
-             "| recipe | batch | precision | pool (segments x reuse) | data s/clip | pool build s/clip | "
-             "step s/clip | total s/clip | clips/s | vs base |",
-             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
+             f"per recipe after one warm-up step, one worker process per recipe; pool build of one generation "
+             f"measured once: {reports[1]['build_s']:.1f} s",
+             "- process settings: `before` = default allocator, contiguous tensors (training before 2026-12-05); "
+             "`new` = `place_for_training` (allocator keeps freed memory, channels_last)", "",
+             "| recipe | process settings | batch | precision | pool (segments x reuse) | data s/clip | "
+             "pool build s/clip | step s/clip | total s/clip | clips/s | vs base |",
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"train_speed-{date}.md"
     out.write_text("\n".join(lines), encoding="utf-8")

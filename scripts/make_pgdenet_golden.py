@@ -73,7 +73,7 @@ def _install_stubs(repo: Path) -> None:
     module("basicsr.archs").__path__ = [str(repo / "basicsr" / "archs")]
 
 
-def _load_official(repo: Path):
+def load_official(repo: Path):
     _install_stubs(repo)
     spec = importlib.util.spec_from_file_location("basicsr.archs.pgenet_arch", repo / "basicsr/archs/pgenet_arch.py")
     mod = importlib.util.module_from_spec(spec)
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("tests/models/golden/pgdenet.pt"))
     parser.add_argument("--keys", type=Path)
     args = parser.parse_args()
-    mod = _load_official(args.official)
+    mod = load_official(args.official)
     if args.keys:
         full = mod.PGENet(mid_channels=96, num_blocks=7, prompt_size=96, prompt_dim=96, keyframe_interval=6,
                           mode_config=MODE_CONFIG)
