@@ -46,8 +46,19 @@ class ModulatedDeformConv(nn.Module):
         if dtype == torch.bfloat16 or (dtype == torch.float16 and x.device.type == "cpu"):
             x = x.float()
         weight, bias = self.weight.to(x.dtype), self.bias.to(x.dtype)
-        op = sampled_deform_conv2d if x.device.type == "cpu" and min(x.shape[-2:]) > 1 else _torchvision_op
-        return op(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding).to(dtype)
+        if x.device.type == "cpu" and min(x.shape[-2:]) > 1:
+            # Under CPU bf16 autocast the taps are weighted and summed in bf16 (the sampling positions stay fp32).
+            taps = torch.bfloat16 if _cpu_autocast_dtype() == torch.bfloat16 else x.dtype
+            out = sampled_deform_conv2d(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding,
+                                        taps_dtype=taps)
+        else:
+            out = _torchvision_op(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding)
+        return out.to(dtype)
+
+
+def _cpu_autocast_dtype() -> torch.dtype | None:
+    """The CPU autocast dtype in effect, or None."""
+    return torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
 
 
 def _torchvision_op(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
@@ -56,13 +67,15 @@ def _torchvision_op(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor,
 
 
 def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                          mask: torch.Tensor, padding: int) -> torch.Tensor:
+                          mask: torch.Tensor, padding: int, *, taps_dtype: torch.dtype | None = None) -> torch.Tensor:
     """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``.
 
     Every tap of every deformable group is a bilinear sample of its channels at ``position + tap + offset``
     (zero outside the image, corner by corner, as torchvision does: ``grid_sample`` with zero padding and
     ``align_corners=True`` on pixel coordinates), scaled by the mask; the taps are then one matrix product
-    with the weight. Needs H, W > 1 (``align_corners`` cannot address a 1-pixel side).
+    with the weight. Needs H, W > 1 (``align_corners`` cannot address a 1-pixel side). ``taps_dtype``
+    (default: ``x``'s) is the precision of the mask product and the matrix product; the sampling itself
+    always runs in ``x``'s dtype, so that positions keep their sub-pixel precision.
     """
     n, c, h, w = x.shape
     out_channels, _, kh, kw = weight.shape
@@ -77,6 +90,7 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
                         (pairs[:, :, :, 0] + rows) * (2.0 / (h - 1)) - 1.0], dim=-1)
     samples = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid.view(n * groups, taps * h, w, 2),
                             mode="bilinear", padding_mode="zeros", align_corners=True)
-    samples = samples.view(n, groups, c // groups, taps, h, w) * mask.view(n, groups, 1, taps, h, w)
-    out = torch.matmul(weight.reshape(out_channels, c * taps), samples.reshape(n, c * taps, h * w))
-    return out.view(n, out_channels, h, w) + bias.view(1, out_channels, 1, 1)
+    low = taps_dtype or x.dtype
+    samples = samples.to(low).view(n, groups, c // groups, taps, h, w) * mask.to(low).view(n, groups, 1, taps, h, w)
+    out = torch.matmul(weight.to(low).reshape(out_channels, c * taps), samples.reshape(n, c * taps, h * w))
+    return out.view(n, out_channels, h, w).to(x.dtype) + bias.view(1, out_channels, 1, 1)
