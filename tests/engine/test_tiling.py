@@ -7,7 +7,7 @@ import logging
 import pytest
 import torch
 
-from vrestore.engine.tiling import TiledState, Tiler, run_tiled
+from vrestore.engine.tiling import TiledState, Tiler
 from vrestore.errors import DeviceError, UsageError
 from vrestore.models.spec import Temporal
 from vrestore.options import TileOptions
@@ -20,7 +20,7 @@ from .toy_models import ConvNet, Identity, OutOfMemoryAbove, PixelShuffleUp, Run
 def test_identity_is_exact(multiple: int, tile: int | None, overlap: int) -> None:
     model = make_model(Identity(), multiple_of=multiple)
     clip = random_clip(2, 37, 29)
-    out, state = run_tiled(model, clip, TileOptions(tile, overlap, min_size=4))
+    out, state = Tiler(model, TileOptions(tile, overlap, min_size=4)).run(clip)
     assert state is None and out.dtype == torch.float32
     torch.testing.assert_close(out, clip, rtol=0, atol=1e-6)
 
@@ -51,7 +51,7 @@ def test_scale_two_tiled_equals_untiled(multiple: int) -> None:
     model = make_model(PixelShuffleUp(), scale=2, multiple_of=multiple)
     clip = random_clip(2, 23, 30, seed=2)
     reference, _ = Tiler(model, TileOptions(0)).run(clip)
-    out, _ = run_tiled(model, clip, TileOptions(8, 4, min_size=4))
+    out, _ = Tiler(model, TileOptions(8, 4, min_size=4)).run(clip)
     assert out.shape == (1, 2, 3, 46, 60)
     torch.testing.assert_close(out, reference, rtol=0, atol=1e-5)
     if multiple == 1:
@@ -62,7 +62,7 @@ def test_padding_to_multiple_and_min_size_is_cropped_back() -> None:
     inner = OutOfMemoryAbove(Identity(), max_pixels=10**9)
     model = make_model(inner, multiple_of=8, min_size=16)
     clip = random_clip(1, 5, 19)
-    out, _ = run_tiled(model, clip, TileOptions(None))
+    out, _ = Tiler(model, TileOptions(None)).run(clip)
     assert inner.sizes == [(16, 24)]
     torch.testing.assert_close(out, clip, rtol=0, atol=0)
 
@@ -85,22 +85,10 @@ def test_out_of_memory_halves_the_tile_and_keeps_the_output(plain: bool, caplog:
     assert all(h * w <= 30 * 30 for h, w in guard.sizes[calls:]), "the working tile size is remembered"
 
 
-def test_run_tiled_remembers_the_working_tile() -> None:
-    guard = OutOfMemoryAbove(Identity(), max_pixels=20 * 20)
-    model = make_model(guard)
-    clip = random_clip(1, 32, 32)
-    options = TileOptions(None, overlap=2, min_size=4)
-    run_tiled(model, clip, options)
-    calls = len(guard.sizes)
-    out, _ = run_tiled(model, clip, options)
-    assert all(h * w <= 400 for h, w in guard.sizes[calls:])
-    torch.testing.assert_close(out, clip, rtol=0, atol=1e-6)
-
-
 def test_device_error_when_even_the_smallest_tile_fails() -> None:
     model = make_model(OutOfMemoryAbove(Identity(), max_pixels=100))
     with pytest.raises(DeviceError, match="out of GPU memory even with --tile 16"):
-        run_tiled(model, random_clip(1, 64, 64), TileOptions(64, overlap=4, min_size=16))
+        Tiler(model, TileOptions(64, overlap=4, min_size=16)).run(random_clip(1, 64, 64))
 
 
 def test_other_errors_are_not_retried() -> None:
@@ -109,7 +97,7 @@ def test_other_errors_are_not_retried() -> None:
             raise RuntimeError("shape mismatch")
 
     with pytest.raises(RuntimeError, match="shape mismatch"):
-        run_tiled(make_model(Broken()), random_clip(1, 16, 16), TileOptions(8, 2, min_size=4))
+        Tiler(make_model(Broken()), TileOptions(8, 2, min_size=4)).run(random_clip(1, 16, 16))
 
 
 def test_bad_tile_options() -> None:
@@ -123,10 +111,10 @@ def test_bad_tile_options() -> None:
 def test_model_default_tile_is_used_when_size_is_none() -> None:
     guard = OutOfMemoryAbove(Identity(), max_pixels=10**9)
     model = make_model(guard, default_tile=16)
-    run_tiled(model, random_clip(1, 40, 40), TileOptions(None, overlap=4, min_size=4))
+    Tiler(model, TileOptions(None, overlap=4, min_size=4)).run(random_clip(1, 40, 40))
     assert len(guard.sizes) == 9
     guard.sizes.clear()
-    run_tiled(model, random_clip(1, 40, 40), TileOptions(0, overlap=4, min_size=4))
+    Tiler(model, TileOptions(0, overlap=4, min_size=4)).run(random_clip(1, 40, 40))
     assert guard.sizes == [(40, 40)], "size 0 means the whole frame"
 
 

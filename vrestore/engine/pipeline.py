@@ -152,9 +152,6 @@ def _close(iterator: object) -> None:
         iterator.close()
 
 
-_END = object()
-
-
 def prefetch(source: Iterable[In], depth: int = 8) -> Iterator[In]:
     """Iterate ``source`` on a background thread, ``depth`` items ahead of the consumer.
 

@@ -1,6 +1,6 @@
 """Run one clip through a model tile by tile, blending the overlaps; split the tile on out-of-memory.
 
-The clip is first padded (reflect, like ``pad_to_multiple``) to a multiple of ``spec.multiple_of`` and to at
+The clip is first padded (reflect) to a multiple of ``spec.multiple_of`` and to at
 least ``spec.min_size``, tiled in input coordinates (``plan.plan_tiles``; outputs are ``scale`` times larger),
 blended (``blend.TileAccumulator``) and cropped back. On CUDA out-of-memory the tile is halved (never below
 ``TileOptions.min_size``, the model's ``min_size`` or ``overlap + 1``) and the whole clip is retried; the
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,26 +169,3 @@ class Tiler:
                 f"model {self.model.spec.id} returned {tuple(out.shape[-2:])} for a {tile.fed_size} input; "
                 f"expected {expected} (scale {s})"
             )
-
-
-_TILERS: weakref.WeakKeyDictionary[LoadedModel, Tiler] = weakref.WeakKeyDictionary()
-
-
-def run_tiled(
-    model: LoadedModel,
-    clip: torch.Tensor,
-    tile: TileOptions,
-    state: TiledState | None = None,
-    *,
-    feather: float = TILE_FEATHER,
-) -> tuple[torch.Tensor, TiledState | None]:
-    """Restore ``clip`` (1,T,C,H,W, on ``model.device``) tile by tile -> ((1,T,C,sH,sW) float32, state).
-
-    The tile size that survived an out-of-memory split is remembered per model (and per ``tile``
-    options) for the next call; use a :class:`Tiler` to hold that memory explicitly.
-    """
-    tiler = _TILERS.get(model)
-    if tiler is None or tiler.options != tile or tiler.feather != feather:
-        tiler = Tiler(model, tile, feather=feather)
-        _TILERS[model] = tiler
-    return tiler.run(clip, state)

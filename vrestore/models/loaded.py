@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vrestore.errors import DeviceError, UsageError
@@ -163,17 +162,3 @@ def _run_windows(module: nn.Module, x: torch.Tensor, radius: int, extra: dict[st
     padded = x[:, index]
     outs = [module(padded[:, i : i + 2 * radius + 1], **extra) for i in range(t)]
     return torch.stack(outs, dim=1)
-
-
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
-    """Reflect-pad the last two dims of ``x`` at bottom/right up to ``multiple``; returns (x, pad_h, pad_w)."""
-    h, w = x.shape[-2:]
-    pad_h = (-h) % multiple
-    pad_w = (-w) % multiple
-    if pad_h == 0 and pad_w == 0:
-        return x, 0, 0
-    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-    shape = x.shape
-    flat = x.reshape(-1, *shape[-3:])
-    flat = F.pad(flat, (0, pad_w, 0, pad_h), mode=mode)
-    return flat.reshape(*shape[:-2], h + pad_h, w + pad_w), pad_h, pad_w
