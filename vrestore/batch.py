@@ -15,12 +15,9 @@ from typing import TypeVar
 
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.io.frames import IMAGE_SUFFIXES, looks_like_glob
+from vrestore.io.info import VIDEO_SUFFIXES
 
 #: Files a folder or glob contributes to a batch (other files, e.g. notes or sidecars, are ignored).
-VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".y4m",
-     ".wmv", ".flv", ".mxf", ".ogv", ".3gp"}
-)
 _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
 T = TypeVar("T")
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+DEFAULT_MODEL = "pgdenet"  # what restore runs without --model (its default tag is the bundled pgdenet.tud)
+TUD_PROB = 0.55  # the TUD protocol's probability of leaving each degradation type out of a segment
+
 
 @dataclass(frozen=True)
 class TileOptions:
@@ -43,7 +46,7 @@ class EncodeOptions:
 class RestoreOptions:
     """Everything ``restore_video`` needs besides the paths."""
 
-    model: str = "pgdenet"  # registry.DEFAULT_MODEL, not imported so that this module needs no torch (a test checks)
+    model: str = DEFAULT_MODEL
     weights: Path | None = None
     device: str = "auto"
     dtype: str = "auto"

@@ -28,12 +28,12 @@ from vrestore.degrade.spec import OpSpec, parse_spec
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
 from vrestore.io.frames import PngFolderWriter
-from vrestore.options import EncodeOptions
+from vrestore.io.info import VIDEO_SUFFIXES
+from vrestore.options import TUD_PROB, EncodeOptions
 
 log = logging.getLogger("vrestore")
 
 PROTOCOLS: tuple[str, ...] = ("tud", "none")
-VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m", ".mpg", ".mpeg", ".ts"})
 _LOSSLESS_CODECS = frozenset({"ffv1", "png", "rawvideo", "utvideo", "ffvhuff", "huffyuv"})
 
 
@@ -48,7 +48,7 @@ class SynthOptions:
     protocol: str | None = None
     schedule: str | None = None
     interval: int = 12
-    prob: float = 0.55
+    prob: float = TUD_PROB
     degrade: tuple[str, ...] = ()
     weather: str | None = None
     strength: float = 0.5
@@ -127,7 +127,7 @@ def resolve_plan(options: SynthOptions) -> _Plan:
     if options.interval < 1:
         raise UsageError(f"--interval {options.interval}: must be at least 1 frame; use e.g. 6, 12 or 24")
     if not 0.0 <= options.prob <= 1.0:
-        raise UsageError(f"--prob {options.prob}: must be between 0 and 1 (the TUD default is 0.55)")
+        raise UsageError(f"--prob {options.prob}: must be between 0 and 1 (the TUD default is {TUD_PROB})")
     return _Plan(protocol, schedule, chain, weather)
 
 

@@ -24,7 +24,7 @@ def offline_empty_cache(tmp_path, monkeypatch):
 
 def test_the_default_model_is_pgdenet_tud_everywhere():
     assert DEFAULT_MODEL == "pgdenet" and registry.resolve_id(DEFAULT_MODEL) == "pgdenet.tud"
-    assert RestoreOptions().model == DEFAULT_MODEL  # options.py spells it out to stay free of torch
+    assert RestoreOptions().model == DEFAULT_MODEL  # one definition, in options.py (free of torch)
     assert get_spec(DEFAULT_MODEL).weights is not None
 
 

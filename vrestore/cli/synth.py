@@ -21,7 +21,7 @@ from vrestore.cli._options import (
     ShardOpt,
 )
 from vrestore.errors import UsageError
-from vrestore.options import EncodeOptions
+from vrestore.options import TUD_PROB, EncodeOptions
 
 EXAMPLE = (
     "Example: vrestore synth clean.mp4 degraded.mkv --protocol tud --interval 12 --seed 1\n\n"
@@ -52,7 +52,7 @@ def synth(
         int, typer.Option("--interval", metavar="N", min=1, help="Frames per segment: 6, 12, 24 = T6/T12/T24.")
     ] = 12,
     prob: Annotated[float, typer.Option("--prob", metavar="P", min=0.0, max=1.0,
-                                        help="Probability of leaving each type out of a segment.")] = 0.55,
+                                        help="Probability of leaving each type out of a segment.")] = TUD_PROB,
     degrade: Annotated[Optional[list[str]], typer.Option(
         "--degrade", metavar="SPEC",
         help="A degradation 'name:key=value,...'; repeat for a chain applied in order.")] = None,

@@ -21,6 +21,7 @@ import numpy as np
 from vrestore.degrade.ops import OPS, TUD_OPS, Params, draw_params
 from vrestore.degrade.spec import OpSpec
 from vrestore.errors import UsageError
+from vrestore.options import TUD_PROB
 
 SCHEDULES: tuple[str, ...] = ("tud", "fixed", "ramp")
 
@@ -84,7 +85,7 @@ class Schedule:
         chain: Sequence[OpSpec] | None = None,
         mode: str = "tud",
         interval: int = 12,
-        prob: float = 0.55,
+        prob: float = TUD_PROB,
         frame_count: int | None = None,
         weather: OpSpec | None = None,
         key: int = 0,
@@ -95,7 +96,7 @@ class Schedule:
         if interval < 1:
             raise UsageError(f"interval {interval} must be at least 1 frame; use e.g. 6, 12 or 24")
         if not 0.0 <= prob <= 1.0:
-            raise UsageError(f"prob {prob} must be between 0 and 1 (the TUD default is 0.55)")
+            raise UsageError(f"prob {prob} must be between 0 and 1 (the TUD default is {TUD_PROB})")
         unknown = sorted(set(pool or ()) - set(TUD_OPS))
         if unknown:
             raise UsageError(f"degradation(s) {', '.join(unknown)} cannot be drawn at random; choose from: "

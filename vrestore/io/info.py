@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+#: File suffixes taken as videos when a folder or glob is searched (batches, synth, training clips).
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".y4m",
+     ".wmv", ".flv", ".mxf", ".ogv", ".3gp"}
+)
+
 
 @dataclass(frozen=True)
 class ColorTags:

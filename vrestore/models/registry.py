@@ -17,8 +17,10 @@ from torch import nn
 
 from vrestore.errors import UsageError
 from vrestore.models.spec import ModelSpec
+from vrestore.options import DEFAULT_MODEL
 
-DEFAULT_MODEL = "pgdenet"
+__all__ = ["DEFAULT_MODEL", "build", "get_spec", "list_models", "register", "resolve_id"]
+
 
 _SPECS: dict[str, ModelSpec] = {}
 _DEFAULT_TAGS: dict[str, str] = {}

@@ -10,6 +10,7 @@ from typing import Any, get_type_hints
 import yaml
 
 from vrestore.errors import UsageError
+from vrestore.options import TUD_PROB
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class DataConfig:
     a sample also gets rain, snow or haze. ``ops`` limits the operators drawn for training samples (e.g.
     ``[gaussian, poisson, speckle]`` for a first curriculum stage); empty means all TUD operators.
     Validation always uses all TUD operators at interval 12, each kept with probability ``1 - val_prob``
-    (the protocol's 0.55 by default), whatever ``ops`` and ``prob`` a curriculum stage trains on.
+    (the protocol's ``TUD_PROB`` by default), whatever ``ops`` and ``prob`` a curriculum stage trains on.
     ``pool`` > 0 cuts samples from that many pre-degraded segments, each serving ``pool_reuse`` samples on
     average, instead of degrading every sample (``train.pool`` explains it; 0 = degrade on the fly).
     """
@@ -33,8 +34,8 @@ class DataConfig:
     frames: int = 12
     crop: int = 256
     intervals: tuple[int, ...] = (6, 12, 24)
-    prob: float = 0.55
-    val_prob: float = 0.55
+    prob: float = TUD_PROB
+    val_prob: float = TUD_PROB
     weather: float = 0.0
     ops: tuple[str, ...] = ()
     max_side: int | None = None

@@ -25,10 +25,10 @@ from vrestore.degrade.spec import OpSpec
 from vrestore.errors import UsageError
 from vrestore.frame import Frame
 from vrestore.io.frames import find_frame_files, is_image_file, natural_key, read_image
+from vrestore.io.info import VIDEO_SUFFIXES
 from vrestore.train.config import DataConfig
 
 WEATHER = ("rain", "snow", "haze")
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m"}
 
 
 def find_clips(sources: Sequence[str | Path]) -> list[Path]:
