@@ -27,13 +27,26 @@ def to_depth(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.rint(image.astype(np.float32) / 257.0).astype(np.uint8)
 
 
+def image_to_tensor(image: np.ndarray) -> torch.Tensor:
+    """One (H,W,3) uint8/uint16 RGB image -> (3,H,W) float32 in [0,1] (on the CPU)."""
+    data = image.astype(np.float32) if image.dtype == np.uint16 else image
+    return torch.from_numpy(np.ascontiguousarray(data)).permute(2, 0, 1).float().div_(peak_of(image.dtype))
+
+
+def tensor_to_image(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+    """One (3,H,W) float image in [0,1] -> (H,W,3) RGB of ``dtype`` (uint8 or uint16), rounded and clamped."""
+    peak = float(peak_of(dtype))
+    q = (x.detach().float().cpu() * peak).round_().clamp_(0, peak).permute(1, 2, 0).numpy()
+    return np.ascontiguousarray(q.astype(dtype))
+
+
 def stack_images(images: Sequence[np.ndarray], *, pin: bool = False) -> torch.Tensor:
     """Stack T RGB images (H,W,3; uint8 or uint16) into one host tensor (T,H,W,3), uint8 or int32.
 
     ``pin`` puts it in page-locked memory so that a non-blocking copy to a CUDA device is truly asynchronous.
     """
     if not images:
-        raise ValueError("images_to_clip needs at least one image")
+        raise ValueError("stack_images needs at least one image")
     stacked = np.stack(images)
     if stacked.dtype == np.uint16:
         # torch has limited uint16 support; int32 holds 0..65535 exactly.
@@ -65,7 +78,7 @@ def quantize(clip: torch.Tensor, dtype: np.dtype = np.uint8) -> torch.Tensor:
     """
     if clip.ndim == 5:
         if clip.shape[0] != 1:
-            raise ValueError(f"clip_to_images expects batch 1, got {clip.shape[0]}")
+            raise ValueError(f"quantize expects batch 1, got {clip.shape[0]}")
         clip = clip[0]
     peak = peak_of(dtype)
     q = clip.float().mul(peak).round_().clamp_(0, peak)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vrestore.compare.layout import Crop, compose, plan_grid, prepare, split
-from vrestore.convert import to_depth
+from vrestore.convert import peak_of, to_depth
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
 from vrestore.options import EncodeOptions
@@ -207,7 +207,7 @@ def _score_text(image: np.ndarray, truth: np.ndarray) -> str:
     from vrestore.metrics.psnr import psnr
     from vrestore.metrics.ssim import ssim
 
-    peak = 65535.0 if image.dtype == np.uint16 else 255.0
+    peak = float(peak_of(image.dtype))
     a = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
     b = torch.from_numpy(np.ascontiguousarray(truth)).permute(2, 0, 1)[None]
     p, s = float(psnr(a, b, peak)[0]), float(ssim(a, b, peak)[0])

@@ -16,26 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from vrestore.convert import image_to_tensor, tensor_to_image
 from vrestore.degrade.ops import OPS, apply_op
 from vrestore.degrade.schedule import FramePlan
 from vrestore.frame import Frame
 
 SIDECAR_SUFFIX = ".synth.json"
 SIDECAR_FORMAT = 1
-
-
-def image_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """(H,W,3) uint8/uint16 RGB -> (3,H,W) float32 in [0,1]."""
-    peak = 65535.0 if image.dtype == np.uint16 else 255.0
-    data = image.astype(np.float32) if image.dtype == np.uint16 else image
-    return torch.from_numpy(np.ascontiguousarray(data)).permute(2, 0, 1).float().div_(peak)
-
-
-def tensor_to_image(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
-    """(3,H,W) float in [0,1] -> (H,W,3) RGB of ``dtype`` (uint8 or uint16), rounded and clamped."""
-    peak = 65535.0 if np.dtype(dtype) == np.uint16 else 255.0
-    q = (x.detach().float().cpu() * peak).round_().clamp_(0, peak).permute(1, 2, 0).numpy()
-    return np.ascontiguousarray(q.astype(dtype))
 
 
 def apply_plan(x: torch.Tensor, plan: FramePlan) -> torch.Tensor:
