@@ -63,3 +63,13 @@ def real_frames(path: Path, count: int, start: int = 0, crop: tuple[int, int] | 
     for i, frame in enumerate(frames):
         frame.index = i
     return frames
+
+
+def assert_one_line_error(result, code: int, *fragments: str) -> None:
+    """A CLI result failed with ``code`` and exactly one stderr line, ``error: ...``, holding each fragment."""
+    assert result.code == code, (result.code, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

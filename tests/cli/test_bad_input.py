@@ -13,16 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers import leftovers, make_video, sha256
-
-
-def assert_one_line_error(result, code: int, *fragments: str) -> None:
-    assert result.code == code, (result.code, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from tests.helpers import assert_one_line_error, leftovers, make_video, sha256
 
 
 def test_missing_file(run_cli, tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 import pytest
 
+from tests.helpers import assert_one_line_error
 from tests.reliability.corpus import CASES
 
 # case -> (exit code, fragment of the one error line; None = success)
@@ -36,13 +37,6 @@ def digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def assert_one_error_line(result, code: int, fragment: str) -> None:
-    assert result.code == code, (result.code, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert fragment in lines[0] and "Traceback" not in result.stderr
-
-
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_corpus_case(cli, tmp_path, case):
     source = CASES[case](tmp_path)
@@ -56,7 +50,7 @@ def test_corpus_case(cli, tmp_path, case):
         with av.open(str(output)) as restored:
             assert sum(1 for _ in restored.decode(video=0)) > 0
     else:
-        assert_one_error_line(result, code, fragment)
+        assert_one_line_error(result, code, fragment)
         assert not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no *.part left
     assert digest(source) == before
@@ -76,11 +70,11 @@ def test_output_folder_is_a_file(cli, tmp_path):
     blocker = tmp_path / "restored"
     blocker.write_text("a file where the output folder should be")
     result = cli("restore", source, "-o", blocker, "--model", "tiny.test")
-    assert_one_error_line(result, 4, "cannot create output folder")
+    assert_one_line_error(result, 4, "cannot create output folder")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
-def test_read_only_output_folder(cli, tmp_path):
+def test_read_only_output_folder_of_a_batch(cli, tmp_path):
     source = CASES["1x1"](tmp_path)
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -89,7 +83,7 @@ def test_read_only_output_folder(cli, tmp_path):
         result = cli("restore", source, "-o", locked, "--model", "tiny.test")
     finally:
         locked.chmod(0o700)
-    assert_one_error_line(result, 4, "not writable")
+    assert_one_line_error(result, 4, "not writable")
     assert list(locked.iterdir()) == []
 
 
@@ -117,6 +111,6 @@ def test_disk_full_while_writing_is_an_output_error(cli, tmp_path, monkeypatch):
     source = CASES["1x1"](tmp_path)
     before = digest(source)
     result = cli("restore", source, tmp_path / "out.mkv", "--model", "tiny.test")
-    assert_one_error_line(result, 4, "No space left on device")
+    assert_one_line_error(result, 4, "No space left on device")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.mkv"]
     assert digest(source) == before
