@@ -8,7 +8,8 @@ Both recipes must train the same model on samples of the same size (frames x cro
 second compare like for like. Each recipe runs in its own worker process (its own model from --init,
 optimiser and samples, built as ``vrestore train`` builds them), because some speed settings belong to a
 process: the base recipe runs as training ran before 2026-12-05 (default allocator, contiguous tensors), the
-new one with ``place_for_training`` (an allocator that keeps freed memory, the spec's channels_last). The
+new one with ``place_for_training`` (an allocator that keeps freed memory, the spec's channels_last) and
+``make_optimizer`` (fused AdamW). The
 rounds alternate between the workers (``--steps`` steps of each per round) so that whatever else the machine
 does weighs on both alike.
 
@@ -33,7 +34,7 @@ import torch
 
 from vrestore.train.config import TrainConfig, load_config
 from vrestore.train.data import TrainSamples, find_clips, load_clip
-from vrestore.train.loop import build_model, place_for_training, training_step
+from vrestore.train.loop import build_model, make_optimizer, place_for_training, training_step
 from vrestore.train.pool import PooledSamples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,9 @@ class Recipe:
             place_for_training(self.spec, self.module, torch.device("cpu"))
         else:
             self.module.train()
-        self.optimizer = torch.optim.AdamW(self.module.parameters(), lr=self.config.lr)
+        params = list(self.module.parameters())
+        self.optimizer = (make_optimizer(params, self.config, torch.device("cpu")) if settings
+                          else torch.optim.AdamW(params, lr=self.config.lr))
         data = self.config.data
         clips = [load_clip(p, data.max_side) for p in find_clips([self.config.resolve(s) for s in data.train])]
         kind = PooledSamples if data.pool else TrainSamples
@@ -177,7 +180,8 @@ def main() -> None:
              f"per recipe after one warm-up step, one worker process per recipe; pool build of one generation "
              f"measured once: {reports[1]['build_s']:.1f} s",
              "- process settings: `before` = default allocator, contiguous tensors (training before 2026-12-05); "
-             "`new` = `place_for_training` (allocator keeps freed memory, channels_last)", "",
+             "`new` = `place_for_training` + `make_optimizer` (allocator keeps freed memory, channels_last, "
+             "fused AdamW)", "",
              "| recipe | process settings | batch | precision | pool (segments x reuse) | data s/clip | "
              "pool build s/clip | step s/clip | total s/clip | clips/s | vs base |",
              "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
