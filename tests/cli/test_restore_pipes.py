@@ -74,7 +74,7 @@ def test_stdin_to_stdout_equals_the_file_path(clips, tmp_path: Path, depth: str,
     first_line = piped.stdout.split(b"\n", 1)[0].decode()
     assert first_line.startswith("YUV4MPEG2 W64 H48 F30000:1001" if depth == "8" else "YUV4MPEG2 W64 H48 F25:1")
     assert f" {header} " in first_line + " "
-    assert b"restored" in piped.stderr and b"Traceback" not in piped.stderr  # the report goes to stderr
+    assert b"restored stdin -> stdout" in piped.stderr and b"Traceback" not in piped.stderr  # the report goes to stderr
 
     reference = tmp_path / "ref.mkv"
     filed = run_piped("restore", source, reference, "--codec", "ffv1", *TINY)

@@ -44,6 +44,7 @@ from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
+from vrestore.io.stdio import is_stdio
 from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
@@ -275,7 +276,8 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None, file:
         return
     elif result is not None:
         print(
-            f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+            f"restored {_shown(result.input, 'stdin')} -> {_shown(result.output, 'stdout')}: "
+            f"{result.frames} frames in {result.seconds:.1f} s "
             f"({result.fps:.1f} fps, model {result.model} on {result.device}{_weights_note(result.weights)})",
             file=file, flush=True,
         )
@@ -285,6 +287,10 @@ def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None, file:
         return  # _preview said where it wrote
     else:
         print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
+
+
+def _shown(path: str, stdio: str) -> str:
+    return stdio if is_stdio(path) else path
 
 
 def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool):
