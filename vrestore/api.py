@@ -163,6 +163,9 @@ def restore_video(
 ) -> RestoreResult:
     """Restore ``source`` into ``destination`` (default ``<stem>_restored.<ext>`` beside it).
 
+    ``-`` reads stdin as ``source`` (any stream PyAV demuxes from a pipe) and writes y4m to stdout as
+    ``destination``.
+
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     With ``options.resume`` an interrupt keeps the partial output (raising :class:`PartialKept`), and a
@@ -248,10 +251,12 @@ def _restore(
     from vrestore.io.output_check import is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
+    from vrestore.io.stdio import is_stdio
     from vrestore.io.writer import check_output, open_writer
     from vrestore.options import ClipOptions, TileOptions
 
     check_strength(options.temporal_smooth)
+    _check_pipes(source, destination, options)
     source = Path(source)
     info = probe(source)
     counts = _Counts(progress, info.frame_count, time.perf_counter())
@@ -300,7 +305,7 @@ def _restore(
                 dst, info, width=out_w, height=out_h, encode=options.encode, overwrite=options.overwrite,
                 temp_path=resume.next_path(dst) if state is not None else None,
             ))
-            if state is None and not is_frame_folder(dst):
+            if state is None and not is_frame_folder(dst) and not is_stdio(dst):
                 resume.discard(dst, part=False)  # a stale state of a part the writer just replaced
 
             counts.started = started
@@ -335,7 +340,7 @@ def _restore(
                 if frames:
                     raise PartialKept(str(source), resume.part_path(dst), frames) from exc
                 raise
-        if not is_frame_folder(dst):
+        if not is_frame_folder(dst) and not is_stdio(dst):
             resume.discard(dst)  # the output is complete: the kept part and its state are done with
     finally:
         log.removeHandler(collector)
@@ -380,6 +385,17 @@ class _Counts:
         if self.progress is not None:
             done = self.done
             self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done)))
+
+
+def _check_pipes(source: str | Path, destination: str | Path | None, options: RestoreOptions) -> None:
+    """UsageError for what cannot work with ``-`` (stdin in, stdout out), before stdin is read."""
+    from vrestore.io.stdio import is_stdio
+
+    if is_stdio(source) and destination is None:
+        raise UsageError("input '-' reads stdin and has no name to derive an output from; give the output: "
+                         "a file, or '-' for stdout")
+    if options.resume and (is_stdio(source) or is_stdio(destination)):
+        raise UsageError("--resume needs a named input and output file; a pipe ('-') cannot be continued")
 
 
 def _check_resumable(options: RestoreOptions, destination: Path) -> None:

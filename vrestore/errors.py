@@ -10,6 +10,8 @@ VrestoreError (base)    1     an unexpected internal failure that still has a us
 UsageError              2     cli/api: bad option value, unknown model id, incompatible options
 InputError              3     io: input missing, empty, unreadable, corrupt or unsupported
 OutputError             4     io/api: output exists without --overwrite, unwritable, output equals input
+PipeClosed              141   io: the reader of stdout closed it early (``| head``); 128 + SIGPIPE, as a
+                              program killed by SIGPIPE would exit, so ``set -o pipefail`` sees it
 WeightsError            5     weights/api: checkpoint missing, download failed, checksum mismatch, offline
 DeviceError             6     models/engine: CUDA requested but absent; out of memory at the smallest tile
 (KeyboardInterrupt)     130   Ctrl-C; the partial output is removed (kept for ``--resume`` when resuming is on)
@@ -40,6 +42,14 @@ class InputError(VrestoreError):
 
 class OutputError(VrestoreError):
     """The output cannot be written: exists, unwritable, or the same file as the input."""
+
+
+class PipeClosed(OutputError):
+    """The program reading the video from stdout closed the pipe before the end (e.g. ``| head -c 1000``)."""
+
+    def __init__(self, frames: int) -> None:
+        super().__init__(f"the program reading stdout closed the pipe; stopped after restoring {frames} frame(s)")
+        self.frames = frames
 
 
 class WeightsError(VrestoreError):

@@ -16,6 +16,7 @@ from vrestore.cli import compare, demo, evaluate, models, restore, synth, train 
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
 from vrestore.cli._errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with VRESTORE_DEBUG=1 for a traceback)")
             code = EXIT_INTERNAL
+    if code == EXIT_BROKEN_PIPE:
+        _detach_stdout()
     if code == EXIT_INTERRUPTED and _sigterm_received.is_set():
         code = EXIT_TERMINATED  # Typer reports any KeyboardInterrupt as 130; ours came from SIGTERM
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
@@ -70,6 +73,16 @@ def main(argv: list[str] | None = None) -> None:
         else:
             error_line(f"{what}; {kept}: run the same command again (with --resume) to continue")
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that Python's flush at exit cannot fail on it
+    (it would print "Exception ignored ... BrokenPipeError"; the recipe of the Python docs on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a descriptor (tests)
+        pass
 
 
 def _is_usage_error(exc: Exception) -> bool:

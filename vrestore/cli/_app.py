@@ -39,4 +39,5 @@ def root(
     ),
 ) -> None:
     """Restore videos with research-grade models. Exit codes: 0 ok, 1 internal, 2 usage, 3 input,
-    4 output, 5 weights, 6 device, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    4 output, 5 weights, 6 device, 130 interrupted (Ctrl-C), 141 stdout closed by its reader, 143 terminated
+    (SIGTERM)."""

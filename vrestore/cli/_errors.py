@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from vrestore.errors import DeviceError, InputError, OutputError, UsageError, VrestoreError, WeightsError
+from vrestore.errors import (
+    DeviceError,
+    InputError,
+    OutputError,
+    PipeClosed,
+    UsageError,
+    VrestoreError,
+    WeightsError,
+)
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -11,6 +19,9 @@ EXIT_INPUT = 3
 EXIT_OUTPUT = 4
 EXIT_WEIGHTS = 5
 EXIT_DEVICE = 6
+# 128 + SIGPIPE: what a shell reports for a program killed by a closed pipe (``yes | head``). We exit with it
+# ourselves, after a clean stop, when the reader of stdout goes away; a real output failure stays 4.
+EXIT_BROKEN_PIPE = 141
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells and schedulers expect
 
@@ -37,6 +48,7 @@ class Terminated(KeyboardInterrupt):
 
 
 _CODES: tuple[tuple[type[VrestoreError], int], ...] = (
+    (PipeClosed, EXIT_BROKEN_PIPE),  # before its base class OutputError
     (UsageError, EXIT_USAGE),
     (InputError, EXIT_INPUT),
     (OutputError, EXIT_OUTPUT),

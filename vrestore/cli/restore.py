@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
@@ -39,9 +40,11 @@ from vrestore.cli._options import (
     TileOverlapOpt,
     WeightsOpt,
 )
+from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
+from vrestore.io.stdio import is_stdio
 from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
 
@@ -53,8 +56,9 @@ DEFAULT_PREVIEW_FRAMES = 48
 EXAMPLE = (
     "Example: vrestore restore old.mp4 old_clean.mp4 --model tiny.test --json\n\n"
     "Batch: vrestore restore clips/ more/*.mp4 -o restored/ --recursive --skip-existing --continue-on-error\n\n"
-    "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames. "
-    "Outputs: .mp4 .mkv .mov .webm, or a folder (PNG frames)."
+    "Inputs: any video PyAV decodes, a .y4m file, a folder or quoted glob of PNG/JPEG frames, '-' for stdin. "
+    "Outputs: .mp4 .mkv .mov .webm, a folder (PNG frames), or '-' for y4m on stdout.\n\n"
+    "Pipes: ffmpeg -i in.mp4 -f yuv4mpegpipe - | vrestore restore - - | ffmpeg -i - out.mp4"
 )
 
 
@@ -131,6 +135,10 @@ def restore(
     )
     if skip_existing and overwrite:
         raise UsageError("--skip-existing and --overwrite contradict each other; pass one of them")
+    to_stdout = check_pipe_options(inputs, output_dir=output_dir, json_out=json_out, batch_options={
+        "--resume": resume, "--skip-existing": skip_existing, "--recursive": recursive, "--shard": shard is not None,
+        "--preview": preview > 0 or preview_only,
+    })
     if preview_only and preview == 0:
         preview = DEFAULT_PREVIEW_FRAMES
     pairs = _pairs(inputs, output_dir, recursive=recursive)
@@ -138,7 +146,7 @@ def restore(
         pairs = _shard_pairs(pairs, Shard.parse(shard))
     run_batch(pairs, options, quiet=quiet, json_out=json_out, skip_existing=skip_existing,
               continue_on_error=continue_on_error, make_folders=output_dir is not None,
-              preview=preview, preview_only=preview_only)
+              preview=preview, preview_only=preview_only, report_to_stderr=to_stdout)
 
 
 def _pairs(inputs: list[Path], output_dir: Path | None, *, recursive: bool) -> list[tuple[Path, Path | None]]:
@@ -185,6 +193,7 @@ def run_batch(
     make_folders: bool = False,
     preview: int = 0,
     preview_only: bool = False,
+    report_to_stderr: bool = False,
 ) -> None:
     """Restore each (input, output) pair with one model; report each file; exit with the first failure's code.
 
@@ -192,6 +201,7 @@ def run_batch(
     loading the model stop the batch always, since they would repeat for every file. ``make_folders``
     creates each output's folder (batches into -o FOLDER mirror subfolders). ``preview`` > 0 first writes
     ``<output>.preview.mp4`` (the first ``preview`` frames, input beside restored); ``preview_only`` stops there.
+    ``report_to_stderr`` prints the result lines on stderr (stdout carries the video).
     """
     from vrestore.api import Restorer
 
@@ -238,7 +248,7 @@ def run_batch(
             continue
         done = Outcome("ok", result.input, result.output, result.frames, result.seconds, details=result.to_dict())
         outcomes.append(done)
-        _report(done, quiet=quiet, json_out=json_out, result=result)
+        _report(done, quiet=quiet, json_out=json_out, result=result, file=sys.stderr if report_to_stderr else None)
     if len(pairs) > 1 and not quiet and not json_out:
         counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}
         print(f"{counts['ok']} restored, {counts['skipped']} skipped, {counts['failed']} failed", flush=True)
@@ -259,23 +269,28 @@ def _weights_note(weights: dict | None) -> str:
     return f", weights {Path(weights['file']).name} sha256 {weights['sha256']}"
 
 
-def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None) -> None:
+def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None, file: TextIO | None = None) -> None:
     if json_out:
         print(json.dumps(outcome.to_dict()), flush=True)
     elif quiet:
         return
     elif result is not None:
         print(
-            f"restored {result.input} -> {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+            f"restored {_shown(result.input, 'stdin')} -> {_shown(result.output, 'stdout')}: "
+            f"{result.frames} frames in {result.seconds:.1f} s "
             f"({result.fps:.1f} fps, model {result.model} on {result.device}{_weights_note(result.weights)})",
-            flush=True,
+            file=file, flush=True,
         )
         if result.profile is not None:
-            print(_console.profile_line(result.profile), flush=True)
+            print(_console.profile_line(result.profile), file=file, flush=True)
     elif outcome.status == "preview":
         return  # _preview said where it wrote
     else:
         print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
+
+
+def _shown(path: str, stdio: str) -> str:
+    return stdio if is_stdio(path) else path
 
 
 def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool):

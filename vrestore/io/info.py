@@ -43,7 +43,8 @@ class StreamInfo:
 class VideoInfo:
     """Properties of a video source.
 
-    ``kind`` is "video" (a container PyAV opens), "frames" (a folder or glob of images) or "y4m".
+    ``kind`` is "video" (a container PyAV opens), "frames" (a folder or glob of images), "y4m", or "stdin"
+    (any stream piped in; its other streams cannot be copied).
     ``frame_count`` is a best estimate for progress bars (None when unknown); never rely on it.
     ``rotation`` is the display-matrix rotation in degrees as FFmpeg reports it (0, 90, -90, 180).
     ``bit_depth`` is bits per sample of the source pixel format (8, 10, 12, 16).

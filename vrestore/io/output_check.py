@@ -8,6 +8,8 @@ from pathlib import Path
 from vrestore.errors import OutputError
 from vrestore.io.encode_plan import CONTAINERS, plan_encoding
 from vrestore.io.info import VideoInfo
+from vrestore.io.pipe_writer import pipe_pix_fmt
+from vrestore.io.stdio import is_stdio
 from vrestore.options import EncodeOptions
 
 
@@ -15,6 +17,8 @@ def is_frame_folder(destination: Path | str) -> bool:
     """True when ``destination`` names a PNG folder: a trailing '/', no suffix, or an existing directory
     whose suffix is not a video container's."""
     text = os.fspath(destination)
+    if is_stdio(text):
+        return False
     if text.endswith(("/", os.sep)):
         return True
     path = Path(text)
@@ -41,8 +45,13 @@ def check_output(
     Checks: same file as the source (refused even with ``overwrite``), already exists without
     ``overwrite``, parent folder missing or not writable, unsupported extension. With ``encode`` (and the
     output ``size`` as (width, height), default the source's) it also validates the codec and pix_fmt
-    choice, raising UsageError / OutputError.
+    choice, raising UsageError / OutputError. ``-`` (stdout) only checks the y4m pixel format.
     """
+    if is_stdio(destination):
+        if encode is not None and source is not None:
+            width, height = size or (source.width, source.height)
+            pipe_pix_fmt(source, encode, width=width, height=height)
+        return
     folder = is_frame_folder(destination)
     dest = Path(destination)
     if source is not None and _same_path(dest, Path(source.source)):

@@ -17,6 +17,7 @@ from vrestore.errors import InputError
 from vrestore.io import timestamps
 from vrestore.io.frames import find_frame_files, looks_like_glob, probe_frame_files
 from vrestore.io.info import ColorTags, StreamInfo, VideoInfo
+from vrestore.io.stdio import is_stdio
 
 log = logging.getLogger("vrestore")
 
@@ -49,7 +50,12 @@ def probe(source: str | os.PathLike[str], *, frame_rate: Fraction | None = None)
 
     ``frame_rate`` applies to image sequences only (default 25 fps); video files keep their own timing.
     Raises InputError (one line naming the source and the fix) when it cannot be read as video.
+    ``-`` is stdin (see ``io/stdin.py``).
     """
+    if is_stdio(source):
+        from vrestore.io.stdin import stdin_source  # imports this module
+
+        return stdin_source().probe()
     text, files = resolve_source(source)
     if files is not None:
         return probe_frame_files(text, files, frame_rate)

@@ -30,6 +30,8 @@ from vrestore.io.probe import (
     select_video_stream,
     stream_own_duration_s,
 )
+from vrestore.io.stdin import stdin_source
+from vrestore.io.stdio import is_stdio
 from vrestore.io.timestamps import Restamper
 
 log = logging.getLogger("vrestore")
@@ -214,8 +216,11 @@ def open_reader(source: str | os.PathLike[str], *, frame_rate: Fraction | None =
     """Open ``source`` (video file, .y4m, image folder, glob or single image) for decoding.
 
     ``frame_rate`` sets the rate of image sequences (default 25 fps); video files keep their own
-    timestamps and ignore it. Raises InputError when the source cannot be read.
+    timestamps and ignore it. Raises InputError when the source cannot be read. ``-`` is stdin, which can be
+    opened once (after ``probe("-")`` or not).
     """
+    if is_stdio(source):
+        return _open_stdin()
     text, files = resolve_source(source)
     if files is not None:
         return ImageSequenceReader(probe_frame_files(text, files, frame_rate), files)
@@ -223,6 +228,18 @@ def open_reader(source: str | os.PathLike[str], *, frame_rate: Fraction | None =
         info = info_from_container(container, select_video_stream(container, text), text)
     _log_colour_decisions(info)
     container = open_container(text)
+    try:
+        return VideoFileReader(info, container)
+    except BaseException:
+        container.close()
+        raise
+
+
+def _open_stdin() -> FrameReader:
+    stdin = stdin_source()
+    info = stdin.probe()
+    _log_colour_decisions(info)
+    container = stdin.open_container()
     try:
         return VideoFileReader(info, container)
     except BaseException:

@@ -30,6 +30,7 @@ Design (see ARCHITECTURE.md, io/writer.py and specs/video-io-and-peers.md sectio
   timestamps, muxed as the video advances (interleaved), the rest at close. An audio codec the container
   cannot hold is re-encoded (AAC for mp4/mov, Opus for webm, FLAC for mkv) with a warning; if that fails
   too, OutputError. Subtitles that cannot be copied are skipped with a warning. Data streams are skipped.
+* **stdout**: ``-`` as the destination gets a y4m stream from ``io/pipe_writer.py`` (no temp file, no audio).
 * **Rotation**: frames are expected in coded (stored) orientation, as decoded; the source display matrix
   is written on the output stream so players show it upright like the input.
 """
@@ -54,8 +55,10 @@ from vrestore.io.colour import AVCOL_RANGE_JPEG, AVCOL_SPC_RGB, SWS_MATRIX, accu
 from vrestore.io.encode_plan import EncodePlan, plan_encoding
 from vrestore.io.info import VideoInfo
 from vrestore.io.output_check import check_output, is_frame_folder, temp_path_for
+from vrestore.io.pipe_writer import PipeWriter
 from vrestore.io.probe import rational
 from vrestore.io.remux import SideStreams
+from vrestore.io.stdio import is_stdio
 from vrestore.io.timing import FrameClock
 from vrestore.options import EncodeOptions
 
@@ -106,11 +109,13 @@ def open_writer(
     overwrite: bool = False,
     temp_path: Path | None = None,
 ) -> FrameWriter:
-    """Open a writer for ``destination`` (a video file, or a PNG folder when it has no suffix).
+    """Open a writer for ``destination`` (a video file, a PNG folder when it has no suffix, ``-`` for stdout).
 
     ``temp_path`` replaces the default temp file ``.<name>.part<ext>`` of a video file.
     """
     encode = encode or EncodeOptions()
+    if is_stdio(destination):
+        return PipeWriter(source, width=width, height=height, encode=encode)
     dest = Path(destination)
     check_output(destination, source, overwrite=overwrite)
     if is_frame_folder(destination):
