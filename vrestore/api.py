@@ -115,13 +115,13 @@ def load_model(
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, spec, torch_device)
     from vrestore.weights.download import hash_file
-    from vrestore.weights.load import WeightsUsed, load_into, read_state_dict
+    from vrestore.weights.load import WeightsUsed, load_into, read_state_dict, read_user_checkpoint
 
     if weights is not None:
-        state = read_state_dict(Path(weights), prefer=spec.state_key)
+        state, sha256 = read_user_checkpoint(Path(weights), prefer=spec.state_key)
         module = spec.build_for_checkpoint(state) if spec.build_for_checkpoint is not None else build(spec)
         load_into(module, state, str(weights))
-        used = WeightsUsed("file", str(weights), hash_file(Path(weights))[0])
+        used = WeightsUsed("file", str(weights), sha256)
     elif spec.weights is not None:
         from vrestore.weights.store import Store
 

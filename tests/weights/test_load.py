@@ -7,7 +7,7 @@ import torch
 
 from vrestore.errors import WeightsError
 from vrestore.models import build, get_spec
-from vrestore.weights.load import load_into, read_state_dict
+from vrestore.weights.load import load_into, read_state_dict, read_user_checkpoint
 
 
 @pytest.fixture()
@@ -99,3 +99,15 @@ def test_strict_load_reports_mismatches(tiny_state):
     with pytest.raises(WeightsError, match="missing .*unexpected"):
         load_into(module, bad, "x.pth")
     load_into(module, tiny_state, "x.pth")
+
+
+def test_a_user_checkpoint_is_read_once_and_hashed_whole(tmp_path, tiny_state):
+    import hashlib
+
+    path = tmp_path / "w.pth"
+    torch.save({"params": tiny_state}, path)
+    state, sha256 = read_user_checkpoint(path, prefer="params")
+    assert sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert state.keys() == read_state_dict(path, prefer="params").keys() == tiny_state.keys()
+    with pytest.raises(WeightsError, match="does not exist"):
+        read_user_checkpoint(tmp_path / "missing.pth")

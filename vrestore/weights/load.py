@@ -8,6 +8,8 @@ two get different messages, since only the second can be fixed by re-saving its 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import pickle
 import re
 import warnings
@@ -36,14 +38,28 @@ def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = 
     Wrapper prefixes such as ``module.`` are stripped when every tensor name carries them; when only some
     names start with ``generator.`` (an MMEditing restorer), those are the network and the rest is dropped.
     """
+    return _state_from(Path(path), None, key, prefer)
+
+
+def read_user_checkpoint(path: Path, *, prefer: str | None = None) -> tuple[dict[str, torch.Tensor], str]:
+    """:func:`read_state_dict` of a user's ``--weights`` file and its full sha256, from one read of the file."""
     path = Path(path)
     if not path.is_file():
+        raise WeightsError(f"checkpoint '{path}' does not exist; check the path given to --weights")
+    data = path.read_bytes()
+    return _state_from(path, data, None, prefer), hashlib.sha256(data).hexdigest()
+
+
+def _state_from(path: Path, data: bytes | None, key: str | None, prefer: str | None) -> dict[str, torch.Tensor]:
+    """The flat state dict of the checkpoint at ``path`` (read from ``data`` when given)."""
+    if data is None and not path.is_file():
         raise WeightsError(f"checkpoint '{path}' does not exist; check the path given to --weights")
     try:
         with warnings.catch_warnings():
             # Any pickle file (a video's bytes too) may trigger this note on its way to the error below.
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            source = io.BytesIO(data) if data is not None else path
+            obj = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types for foreign or malicious files
         raise WeightsError(_unreadable_message(path, exc)) from exc
     if key is None and prefer is not None and isinstance(obj, Mapping) and isinstance(obj.get(prefer), Mapping):
