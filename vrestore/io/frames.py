@@ -13,13 +13,13 @@ import shutil
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 
 import cv2
 import numpy as np
 
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
+from vrestore.io.closing import CloseOnSuccess
 from vrestore.io.info import ColorTags, VideoInfo
 
 log = logging.getLogger("vrestore")
@@ -173,7 +173,7 @@ def write_image(path: Path, image: np.ndarray, *, overwrite: bool = False) -> No
         temp.unlink(missing_ok=True)
 
 
-class PngFolderWriter:
+class PngFolderWriter(CloseOnSuccess):
     """Write frames as ``%08d.png`` (by frame index) into ``<destination>.part/``, renamed on close.
 
     uint8 frames become 8-bit PNGs and uint16 frames 16-bit PNGs. The destination only ever appears
@@ -250,16 +250,6 @@ class PngFolderWriter:
         self._open = False
         _remove(self.partial)
 
-    def __enter__(self) -> PngFolderWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _remove(path: Path) -> None:

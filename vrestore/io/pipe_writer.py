@@ -24,7 +24,6 @@ import errno
 import logging
 import sys
 from fractions import Fraction
-from types import TracebackType
 from typing import Any, BinaryIO
 
 import av
@@ -32,6 +31,7 @@ import numpy as np
 
 from vrestore.errors import OutputError, PipeClosed, UsageError, VrestoreError
 from vrestore.frame import Frame
+from vrestore.io.closing import CloseOnSuccess
 from vrestore.io.colour import SWS_MATRIX, accurate_interpolation, colour_ids
 from vrestore.io.info import VideoInfo
 from vrestore.io.probe import rational
@@ -70,7 +70,7 @@ def pipe_pix_fmt(source: VideoInfo, encode: EncodeOptions, *, width: int, height
     return chosen
 
 
-class PipeWriter:
+class PipeWriter(CloseOnSuccess):
     """Writes frames as y4m to a binary stream (stdout by default); the FrameWriter protocol of ``io/writer.py``."""
 
     def __init__(
@@ -161,13 +161,3 @@ class PipeWriter:
         except av.FFmpegError as exc:
             raise OutputError(f"writing the video to stdout failed: {exc}") from exc
 
-    def __enter__(self) -> PipeWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is not None:
-            self.abort()
-        elif not self._closed:
-            self.close()

@@ -51,6 +51,7 @@ import numpy as np
 
 from vrestore.errors import OutputError, VrestoreError
 from vrestore.frame import Frame
+from vrestore.io.closing import CloseOnSuccess
 from vrestore.io.colour import AVCOL_RANGE_JPEG, AVCOL_SPC_RGB, SWS_MATRIX, accurate_interpolation, colour_ids
 from vrestore.io.encode_plan import EncodePlan, plan_encoding
 from vrestore.io.info import VideoInfo
@@ -126,7 +127,7 @@ def open_writer(
     return VideoWriter(dest, source, plan, width=width, height=height, overwrite=overwrite, temp_path=temp_path)
 
 
-class VideoWriter:
+class VideoWriter(CloseOnSuccess):
     """Encodes frames into ``.<name>.part<ext>``, copies the source's audio, renames on ``close()``."""
 
     def __init__(
@@ -374,16 +375,6 @@ class VideoWriter:
         except OSError as exc:  # pragma: no cover - e.g. the folder vanished
             log.warning("could not remove %s: %s", self.temp_path, exc)
 
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is not None:
-            self.abort()
-        elif not self._closed:
-            self.close()
 
 
 def _close_quietly(closable: SideStreams | av.container.OutputContainer | None) -> None:
