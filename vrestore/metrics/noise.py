@@ -1,0 +1,146 @@
+"""Noise level of a picture from the picture alone: the standard deviation of additive noise, 0-255 scale.
+
+Method, on BT.601 luma in overlapping 8x8 patches:
+
+- the noise variance is read from the eigenvalues of the patches' covariance with the rule of G. Chen, F. Zhu
+  and P. A. Heng, "An Efficient Statistical Method for Image Noise Level Estimation", ICCV 2015: structure
+  lives in the largest eigenvalues; dropping them one by one, the first tail whose mean equals its median
+  (as many eigenvalues above the mean as below) is the noise-only set, and its mean the variance;
+- only weakly textured patches take part, chosen as in X. Liu, M. Tanaka and M. Okutomi, "Single-Image Noise
+  Level Estimation for Blind Denoising", IEEE TIP 2013: a patch whose gradient energy is below the 99th
+  percentile of that of pure noise at the current estimate, iterated. On frames that are texture everywhere
+  64 eigenvalues hold too little noise-only room without this step (a clean DAVIS frame read 9 levels).
+
+Luma rather than RGB because decoded video is nearly always 4:2:0: its chroma has lost the fine noise, and an
+RGB patch space then offers near-noiseless directions that pull the estimate towards zero. The result is
+converted to the level of independent per-channel RGB noise (what denoisers such as RVRT take as sigma).
+
+When it is accurate: noise of one level over the picture, independent from pixel to pixel (Gaussian, or grain
+roughly so), on pictures of at least about 64x64 with some flat or smooth area; on the DAVIS test frames with
+Gaussian noise of 0 to 50 it is within the 15 % / 1.5 levels of issue 22 (``tests/metrics/test_noise.py``,
+``benchmarks/results/noise_estimate-2026-12-05.md``). Patches near black or the peak are left out, since
+clipping shrinks the noise there. It reads the noise *left* in a picture: an encoder that coded the noise
+away measures lower than what the camera recorded. Noise whose level follows brightness (Poisson, real
+sensors) is reported as one level, about that of the flat areas; spatially correlated noise (upscaled or
+heavily filtered) reads low.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PATCH = 8
+MAX_PATCHES = 60_000  # plenty for a stable 64x64 covariance; more only costs time
+MIN_PATCHES = 256  # fewer weakly textured patches than this: keep the previous estimate
+LUMA = (0.299, 0.587, 0.114)  # BT.601, as BasicSR's Y channel
+# Luma noise of independent RGB noise of one level: sqrt(sum of squared weights) times that level.
+LUMA_GAIN = float(np.sqrt(sum(w * w for w in LUMA)))
+ITERATIONS = 4
+
+
+def estimate_noise(image: np.ndarray, *, peak: float | None = None) -> float:
+    """The noise standard deviation of one picture (H,W) or (H,W,C) on the 0-255 scale.
+
+    ``peak`` is the full-scale value (default: 255 for uint8, 65535 for uint16, 1.0 for floats).
+    Returns 0.0 for a picture smaller than two patches a side.
+    """
+    if peak is None:
+        peak = _peak_of(image.dtype)
+    plane = _luma(image) * np.float32(255.0 / peak)
+    if plane.shape[0] < 2 * PATCH or plane.shape[1] < 2 * PATCH:
+        return 0.0
+    patches, energy = _patches(plane)
+    means = patches.mean(axis=1)
+    variance = _redundant_variance(patches)
+    for _ in range(ITERATIONS):
+        margin = 2.0 * np.sqrt(variance)  # clipped noise is smaller: keep patches well inside 0..255
+        keep = (means > margin) & (means < 255.0 - margin) & (energy <= variance * _NOISE_ENERGY_Q99 + 1e-6)
+        if keep.sum() < MIN_PATCHES:
+            break
+        new = _redundant_variance(patches[keep])
+        if abs(new - variance) < 1e-3 * max(variance, 1e-3):
+            variance = new
+            break
+        variance = new
+    return float(np.sqrt(variance) / LUMA_GAIN)
+
+
+def estimate_noise_frames(images: list[np.ndarray], *, peak: float | None = None, most: int = 3) -> float:
+    """The noise level of a group of frames (a temporal window): the median over up to ``most`` of them.
+
+    The frames are picked evenly (first and last included), so a window costs at most ``most`` estimates.
+    """
+    if not images:
+        raise ValueError("no frames to estimate the noise of")
+    picks = np.unique(np.linspace(0, len(images) - 1, min(most, len(images))).round().astype(int))
+    return float(np.median([estimate_noise(images[i], peak=peak) for i in picks]))
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    """BT.601 luma (float32) of an RGB picture; a single-channel picture as float32 (H,W)."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return image.reshape(image.shape[:2]).astype(np.float32)
+    r, g, b = (image[:, :, i].astype(np.float32) for i in range(3))
+    return LUMA[0] * r + LUMA[1] * g + LUMA[2] * b
+
+
+def _peak_of(dtype: np.dtype) -> float:
+    if dtype == np.uint8:
+        return 255.0
+    if dtype == np.uint16:
+        return 65535.0
+    return 1.0
+
+
+def _patches(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping PATCH x PATCH patches as rows (float64) on a grid thinned to about MAX_PATCHES, and each
+    patch's gradient energy (sum of squared horizontal and vertical differences inside it)."""
+    h, w = plane.shape
+    rows, cols = h - PATCH + 1, w - PATCH + 1
+    stride = max(1, int(np.ceil(np.sqrt(rows * cols / MAX_PATCHES))))
+    windows = np.lib.stride_tricks.sliding_window_view(plane, (PATCH, PATCH))[::stride, ::stride]
+    patches = windows.reshape(-1, PATCH * PATCH).astype(np.float64)  # copies the thinned grid only
+    dx2 = np.square(np.diff(plane, axis=1))
+    dy2 = np.square(np.diff(plane, axis=0))
+    # Sums over each patch's PATCH x (PATCH-1) horizontal and (PATCH-1) x PATCH vertical differences.
+    ex = cv2.boxFilter(dx2, -1, (PATCH - 1, PATCH), normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    ey = cv2.boxFilter(dy2, -1, (PATCH, PATCH - 1), normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    energy = ex[:rows, :cols][::stride, ::stride] + ey[:rows, :cols][::stride, ::stride]
+    return patches, energy.reshape(-1).astype(np.float64)
+
+
+def _noise_energy_quantile(q_z: float = 2.326) -> float:
+    """The 99th percentile (z = 2.326) of a patch's gradient energy under unit-variance white noise.
+
+    The energy is a quadratic form x'Mx of the patch; it is matched to a Gamma law by its mean tr(M) and
+    variance 2 tr(M^2) (Liu et al. 2013) and the quantile taken with the Wilson-Hilferty approximation.
+    """
+    n = PATCH
+    dh = np.zeros((n * (n - 1), n * n))
+    dv = np.zeros((n * (n - 1), n * n))
+    for k, (i, j) in enumerate((i, j) for i in range(n) for j in range(n - 1)):
+        dh[k, i * n + j], dh[k, i * n + j + 1] = -1.0, 1.0
+        dv[k, j * n + i], dv[k, (j + 1) * n + i] = -1.0, 1.0
+    m = dh.T @ dh + dv.T @ dv
+    mean, var = np.trace(m), 2.0 * np.trace(m @ m)
+    shape, theta = mean * mean / var, var / mean  # Gamma(shape, theta): 2 E / theta is chi-square(2 shape)
+    dof = 2.0 * shape
+    chi2 = dof * (1.0 - 2.0 / (9.0 * dof) + q_z * np.sqrt(2.0 / (9.0 * dof))) ** 3
+    return float(chi2 * theta / 2.0)
+
+
+_NOISE_ENERGY_Q99 = _noise_energy_quantile()
+
+
+def _redundant_variance(patches: np.ndarray) -> float:
+    """Chen et al.'s rule on the eigenvalues of the patches' covariance (see the module docstring)."""
+    centred = patches - patches.mean(axis=0)
+    covariance = centred.T @ centred / len(patches)
+    eigen = np.sort(np.linalg.eigvalsh(covariance))  # ascending
+    for end in range(len(eigen), 0, -1):
+        tail = eigen[:end]
+        tau = tail.mean()
+        if np.sum(tail > tau) == np.sum(tail < tau):
+            return max(float(tau), 0.0)
+    return max(float(eigen[0]), 0.0)
