@@ -90,3 +90,11 @@ def test_small_pictures_and_groups():
     assert 3.5 <= estimate_noise_frames(frames) <= 6.5  # median of first, middle and last: one outlier ignored
     with pytest.raises(ValueError, match="no frames"):
         estimate_noise_frames([])
+
+
+def test_letterbox_bars_do_not_hide_the_noise(davis_frames):
+    # Constant dark bars (not clipped black) are the flattest patches; without leaving them out this read 0.0.
+    noisy = add_noise(davis_frames["blackswan"], 10, 2)
+    framed = np.full((480, 854 + 2 * 200, 3), 20, np.uint8)
+    framed[:, 200:-200] = noisy
+    assert abs(estimate_noise(framed) - 10) <= allowed(10)

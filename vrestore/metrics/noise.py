@@ -37,6 +37,7 @@ LUMA = (0.299, 0.587, 0.114)  # BT.601, as BasicSR's Y channel
 # Luma noise of independent RGB noise of one level: sqrt(sum of squared weights) times that level.
 LUMA_GAIN = float(np.sqrt(sum(w * w for w in LUMA)))
 ITERATIONS = 4
+FLAT_RANGE = 2.0  # luma levels (0-255): a patch spanning less is taken as noiseless and left out
 
 
 def estimate_noise(image: np.ndarray, *, peak: float | None = None) -> float:
@@ -51,6 +52,11 @@ def estimate_noise(image: np.ndarray, *, peak: float | None = None) -> float:
     if plane.shape[0] < 2 * PATCH or plane.shape[1] < 2 * PATCH:
         return 0.0
     patches, energy = _patches(plane)
+    # Constant patches (letterbox bars, black or blown-out areas) hold no noise to measure, yet would be
+    # chosen as the flattest and pull the estimate to zero.
+    varied = np.ptp(patches, axis=1) >= FLAT_RANGE
+    if varied.sum() >= MIN_PATCHES:
+        patches, energy = patches[varied], energy[varied]
     means = patches.mean(axis=1)
     variance = _redundant_variance(patches)
     for _ in range(ITERATIONS):
