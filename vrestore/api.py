@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
 from vrestore.frame import Frame
+from vrestore.inputs_report import InputsLog
 from vrestore.io.info import VideoInfo
 from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype, resolve_id
 from vrestore.models.loaded import dtype_name
@@ -65,6 +66,8 @@ class RestoreResult:
     sizes: dict[str, object] | None = None
     weights: dict[str, str | None] | None = None
     dtype: str | None = None  # the compute precision used (what --dtype auto picked)
+    #: the model's extra inputs as used, e.g. {"sigma": {"auto": True, "per_window": [...]}} (inputs_report)
+    inputs: dict[str, dict[str, Any]] | None = None
 
     @property
     def fps(self) -> float:
@@ -88,6 +91,7 @@ class RestoreResult:
             "warnings": list(self.warnings),
             **({"sizes": dict(self.sizes)} if self.sizes is not None else {}),
             **({"profile": dict(self.profile)} if self.profile is not None else {}),
+            **(dict(self.inputs) if self.inputs else {}),
         }
 
 
@@ -309,11 +313,13 @@ def _restore(
                 resume.discard(dst, part=False)  # a stale state of a part the writer just replaced
 
             counts.started = started
+            inputs_log = InputsLog()
 
             def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
                 return smooth_frames(
                     restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile,
-                                   on_progress=lambda frames: counts.computed(start + frames)),
+                                   on_progress=lambda frames: counts.computed(start + frames),
+                                   on_inputs=inputs_log),
                     options.temporal_smooth,
                 )
 
@@ -360,6 +366,7 @@ def _restore(
         sizes=sizes.to_dict(),
         weights=loaded.weights.to_dict() if loaded.weights is not None else None,
         dtype=dtype_name(loaded.dtype),
+        inputs=inputs_log.report(loaded.extra),
     )
 
 

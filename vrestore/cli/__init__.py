@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import typer
 
-from vrestore.cli import compare, demo, evaluate, models, restore, synth, train  # noqa: F401  (registers the commands)
+from vrestore.cli import analyze, compare, demo, evaluate, models, restore, synth, train  # noqa: F401  (registers the commands)
 from vrestore.cli._app import app
 from vrestore.cli._console import error_line
 from vrestore.cli._errors import (

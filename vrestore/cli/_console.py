@@ -42,14 +42,16 @@ class _StderrWarnings(logging.Handler):
         if message in self._shown:
             return
         self._shown.add(message)
-        if stderr.is_terminal:
+        if record.levelno < logging.WARNING:
+            print(f"info: {message}", file=sys.stderr, flush=True)
+        elif stderr.is_terminal:
             stderr.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
         else:
             print(f"warning: {message}", file=sys.stderr)
 
 
-def show_warnings(enabled: bool) -> None:
-    """Route vrestore's logged warnings to stderr (or silence them, for --quiet/--json)."""
+def show_warnings(enabled: bool, *, verbose: bool = False) -> None:
+    """Route vrestore's logged warnings to stderr (or silence them, for --quiet); ``verbose`` adds INFO lines."""
     logger = logging.getLogger("vrestore")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -57,7 +59,8 @@ def show_warnings(enabled: bool) -> None:
         if isinstance(handler, (_StderrWarnings, logging.NullHandler)):
             logger.removeHandler(handler)
     # Without any handler Python's "last resort" would still print warnings on stderr.
-    logger.addHandler(_StderrWarnings(level=logging.WARNING) if enabled else logging.NullHandler())
+    level = logging.INFO if verbose else logging.WARNING
+    logger.addHandler(_StderrWarnings(level=level) if enabled else logging.NullHandler())
 
 
 FrameUpdate = Callable[..., None]  # update(done, total, elapsed_s, computed=None)

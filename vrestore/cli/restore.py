@@ -81,9 +81,10 @@ def restore(
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
     sigma: Annotated[
-        Optional[float],
-        typer.Option("--sigma", metavar="LEVEL", show_default=False,
-                     help="Noise level (0-255) for models that take one (rvrt.denoise-davis, default 30)."),
+        Optional[str],
+        typer.Option("--sigma", metavar="LEVEL|auto", show_default=False,
+                     help="Noise level (0-255) for models that take one (rvrt.denoise-davis); default auto: "
+                          "estimated from each temporal window (see vrestore analyze; --verbose prints it)."),
     ] = None,
     codec: CodecOpt = None,
     crf: CrfOpt = None,
@@ -101,6 +102,10 @@ def restore(
     continue_on_error: ContinueOnErrorOpt = False,
     shard: ShardOpt = None,
     quiet: QuietOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print informative lines on stderr (e.g. the noise "
+                           "level estimated per window by --sigma auto).")
+    ] = False,
     json_out: JsonLinesOpt = False,
     profile: ProfileOpt = False,
     compile: CompileOpt = False,
@@ -115,8 +120,7 @@ def restore(
     """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
     get_spec(model)  # an unknown id or a typo fails before any input is read
     check_strength(temporal_smooth)
-    if sigma is not None and not 0 <= sigma <= 255:
-        raise UsageError(f"--sigma is a noise level from 0 to 255, got {sigma:g}")
+    level = _sigma_value(sigma)
     options = RestoreOptions(
         model=model,
         weights=weights,
@@ -130,7 +134,7 @@ def restore(
         profile=profile,
         compile=compile,
         temporal_smooth=temporal_smooth,
-        model_inputs={} if sigma is None else {"sigma": sigma},
+        model_inputs={} if level is None else {"sigma": level},
         resume=resume,
     )
     if skip_existing and overwrite:
@@ -146,7 +150,20 @@ def restore(
         pairs = _shard_pairs(pairs, Shard.parse(shard))
     run_batch(pairs, options, quiet=quiet, json_out=json_out, skip_existing=skip_existing,
               continue_on_error=continue_on_error, make_folders=output_dir is not None,
-              preview=preview, preview_only=preview_only, report_to_stderr=to_stdout)
+              preview=preview, preview_only=preview_only, report_to_stderr=to_stdout, verbose=verbose)
+
+
+def _sigma_value(text: str | None) -> float | str | None:
+    """``--sigma``: None (the model's default), ``"auto"`` or a level from 0 to 255."""
+    if text is None or text.strip().lower() == "auto":
+        return None if text is None else "auto"
+    try:
+        level = float(text)
+    except ValueError:
+        raise UsageError(f"--sigma is a noise level from 0 to 255 or 'auto', got {text!r}") from None
+    if not 0 <= level <= 255:
+        raise UsageError(f"--sigma is a noise level from 0 to 255, got {level:g}")
+    return level
 
 
 def _pairs(inputs: list[Path], output_dir: Path | None, *, recursive: bool) -> list[tuple[Path, Path | None]]:
@@ -194,6 +211,7 @@ def run_batch(
     preview: int = 0,
     preview_only: bool = False,
     report_to_stderr: bool = False,
+    verbose: bool = False,
 ) -> None:
     """Restore each (input, output) pair with one model; report each file; exit with the first failure's code.
 
@@ -205,7 +223,7 @@ def run_batch(
     """
     from vrestore.api import Restorer
 
-    _console.show_warnings(not quiet)
+    _console.show_warnings(not quiet, verbose=verbose)
     _prefetch_weights(options, quiet=quiet or json_out)
     # On a terminal the model and weights are named before a possibly long run; elsewhere stderr stays for
     # warnings and the one error line, and the result line (or --json) names them.

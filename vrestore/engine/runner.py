@@ -3,12 +3,16 @@
 Progress is counted in frames the model has finished: window by window, and inside a window from the
 model's own reports (``vrestore.models.progress``), mapped onto the frames the window keeps. A model that
 does not report moves the count once per window.
+
+Extra model inputs given as ``"auto"`` (``--sigma auto``) are estimated once per window from the window's
+frames, on the staging thread, and the same values serve every tile of the window.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +27,7 @@ from vrestore.engine.tiling import TiledState, Tiler
 from vrestore.engine.transfer import PendingImages, Uploader, start_download
 from vrestore.errors import InputError
 from vrestore.frame import Frame
+from vrestore.models.auto_inputs import auto_names, estimate_inputs
 from vrestore.models.loaded import LoadedModel
 from vrestore.models.progress import listen
 from vrestore.options import ClipOptions, TileOptions
@@ -42,6 +47,7 @@ def restore_frames(
     profile: StageProfile = NO_PROFILE,
     stage_ahead: int = STAGE_AHEAD,
     on_progress: Callable[[float], None] | None = None,
+    on_inputs: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
@@ -51,12 +57,14 @@ def restore_frames(
     before the first frame is read (UsageError). ``profile`` receives the upload, model, download and idle
     seconds. ``on_progress(frames)`` is called on the calling thread with the (fractional, never decreasing)
     number of frames the model has finished, during each window as the model reports and after it.
+    ``on_inputs(first, stop, values)`` receives, window by window, the inputs estimated for the frames with
+    indices ``first`` to ``stop - 1`` (only for a model with ``"auto"`` inputs).
     """
     settings = resolve_clip(model.spec, clip)
     tiler = Tiler(model, tile or TileOptions(), feather=tile_feather)
     blender: WindowBlender[Frame] = WindowBlender(0.0 if settings.stateful else window_feather)
     counter = _FrameCounter(on_progress) if on_progress is not None else None
-    return _restore(frames, model, settings, tiler, blender, profile, stage_ahead, counter)
+    return _restore(frames, model, settings, tiler, blender, profile, stage_ahead, counter, on_inputs)
 
 
 @torch.inference_mode()
@@ -69,11 +77,12 @@ def _restore(
     profile: StageProfile,
     stage_ahead: int,
     counter: _FrameCounter | None,
+    on_inputs: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> Iterator[Frame]:
     windows = stream_windows(
         frames, settings.length, settings.overlap, settings.keyframe_interval, shift_last=settings.shift_last
     )
-    staged = _staged(windows, pin=model.device.type == "cuda")
+    staged = _staged(windows, pin=model.device.type == "cuda", auto=model.extra if auto_names(model.extra) else None)
     if stage_ahead > 0:
         staged = prefetch(staged, stage_ahead)
     upload = Uploader(model.device)
@@ -86,12 +95,14 @@ def _restore(
                 item = next(staged, None)
             if item is None:
                 break
-            window, items, host = item
+            window, items, host, inputs = item
+            if inputs and on_inputs is not None:
+                on_inputs(items[0].index, items[-1].index + 1, inputs)
             with profile.stage("upload"):
                 x = upload(host, peak_of(items[0].image.dtype))
             del host
             with profile.stage("model"), listen(counter.within(window) if counter is not None else None):
-                out, state = tiler.run(x, state)
+                out, state = tiler.run(x, state, inputs)
             del x
             if counter is not None:
                 counter(window.keep_stop)
@@ -129,13 +140,16 @@ class _FrameCounter:
 
 
 def _staged(
-    windows: Iterable[tuple[Window, list[Frame]]], *, pin: bool
-) -> Iterator[tuple[Window, list[Frame], torch.Tensor]]:
-    """Check each window's frames and stack them into one host tensor (pinned for CUDA)."""
+    windows: Iterable[tuple[Window, list[Frame]]], *, pin: bool, auto: Mapping[str, Any] | None = None
+) -> Iterator[tuple[Window, list[Frame], torch.Tensor, dict[str, float]]]:
+    """Check each window's frames, estimate the ``auto`` inputs of ``auto`` and stack the frames into one
+    host tensor (pinned for CUDA)."""
     layout: tuple[tuple[int, ...], np.dtype] | None = None
     for window, items in windows:
         layout = _check_layout(items, layout)
-        yield window, items, stack_images([frame.image for frame in items], pin=pin)
+        images = [frame.image for frame in items]
+        inputs = estimate_inputs(auto, images, float(items[0].max_value)) if auto else {}
+        yield window, items, stack_images(images, pin=pin), inputs
 
 
 def _finish(frames: list[Frame], download: PendingImages, profile: StageProfile) -> list[Frame]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +93,13 @@ class Tiler:
         return plan_tiles(height, width, self.size, self.options.overlap, spec.multiple_of, min_size=spec.min_size)
 
     @torch.inference_mode()
-    def run(self, clip: torch.Tensor, state: TiledState | None = None) -> tuple[torch.Tensor, TiledState | None]:
-        """Restore ``clip`` (1,T,C,H,W) on the model's device -> ((1,T,C,sH,sW) float32, state)."""
+    def run(
+        self, clip: torch.Tensor, state: TiledState | None = None, inputs: Mapping[str, Any] | None = None
+    ) -> tuple[torch.Tensor, TiledState | None]:
+        """Restore ``clip`` (1,T,C,H,W) on the model's device -> ((1,T,C,sH,sW) float32, state).
+
+        ``inputs`` override the model's extra inputs for every tile (e.g. the window's estimated noise level).
+        """
         spec = self.model.spec
         h, w = clip.shape[-2:]
         m = spec.multiple_of
@@ -104,7 +110,7 @@ class Tiler:
             tiles = tuple(self.plan(height, width))
             states = self._states_for(tiles, state)
             try:
-                out, new_states = self._run_tiles(padded, tiles, states)
+                out, new_states = self._run_tiles(padded, tiles, states, inputs)
                 break
             except Exception as exc:  # noqa: BLE001  (only out-of-memory is handled; the rest re-raised)
                 if not is_out_of_memory(exc):
@@ -136,12 +142,12 @@ class Tiler:
         log.warning("out of GPU memory with tile %d; retrying with --tile %d", current, self.size)
 
     def _run_tiles(
-        self, clip: torch.Tensor, tiles: tuple[Tile, ...], states: list[Any]
+        self, clip: torch.Tensor, tiles: tuple[Tile, ...], states: list[Any], inputs: Mapping[str, Any] | None
     ) -> tuple[torch.Tensor, list[Any]]:
         model = self.model
         s = model.spec.scale
         if len(tiles) == 1 and tiles[0].pad == (0, 0):
-            out, new_state = model.run(clip, states[0])
+            out, new_state = model.run(clip, states[0], inputs)
             self._check_shape(out, tiles[0])
             return out, [new_state]
         h, w = clip.shape[-2:]
@@ -151,7 +157,7 @@ class Tiler:
             y0, y1, x0, x1 = tile.region
             x = pad_to(clip[..., y0:y1, x0:x1], *tile.fed_size)
             with share(i / len(tiles), 1 / len(tiles)):  # the model's progress reports, per tile
-                out, new_state = model.run(x, tile_state)
+                out, new_state = model.run(x, tile_state, inputs)
             self._check_shape(out, tile)
             if acc is None:  # the output may have other channels than the input
                 acc = TileAccumulator((*out.shape[:3], s * h, s * w), s, self.feather, out.device)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from vrestore.errors import DeviceError, UsageError
+from vrestore.models.auto_inputs import auto_names, estimate_inputs
 from vrestore.models.spec import ModelSpec, Temporal
 
 if TYPE_CHECKING:
@@ -127,13 +129,23 @@ class LoadedModel:
         return self.spec.scale
 
     @torch.inference_mode()
-    def run(self, clip: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
-        """Restore ``clip`` (B,T,C,H,W); returns (output B,T,C,sH,sW float32, new state)."""
+    def run(
+        self, clip: torch.Tensor, state: Any = None, inputs: Mapping[str, Any] | None = None
+    ) -> tuple[torch.Tensor, Any]:
+        """Restore ``clip`` (B,T,C,H,W); returns (output B,T,C,sH,sW float32, new state).
+
+        ``inputs`` override the extra inputs for this call (the engine's per-window estimates); inputs still
+        ``"auto"`` are estimated from ``clip`` itself.
+        """
         if clip.ndim != 5:
             raise ValueError(f"expected a (B,T,C,H,W) clip, got shape {tuple(clip.shape)}")
+        extra = {**self.extra, **(inputs or {})}
+        if auto_names(extra):
+            frames = clip[0].detach().float().permute(0, 2, 3, 1).cpu().numpy()
+            extra.update(estimate_inputs(extra, list(frames), peak=1.0))
         x = clip.to(device=self.device, dtype=torch.float32)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            out, new_state = forward_clip(self.spec, self.module, x, self.extra, state)
+            out, new_state = forward_clip(self.spec, self.module, x, extra, state)
         return out.float(), new_state
 
 

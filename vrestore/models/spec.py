@@ -42,7 +42,8 @@ class ModelSpec:
     weights restore nothing, so a run needs ``--weights`` (a WeightsError otherwise). ``state_key`` is the
     container entry preferred in a user's checkpoint (e.g. BasicSR's "params"). ``build_for_checkpoint``,
     when set, builds the module to fit a given state dict (e.g. infers the width) instead of ``factory``.
-    ``extra_defaults`` gives default values for ``extra_inputs`` (e.g. a noise level).
+    ``extra_defaults`` gives default values for ``extra_inputs`` (e.g. a noise level). ``auto_inputs`` names
+    the extra inputs that may be ``"auto"``: estimated from the frames (``vrestore.models.auto_inputs``).
 
     Speed: ``channels_last`` stores the 4-D weights in that memory format (faster convolutions on tensor
     cores; set it only where a benchmark shows a gain). ``supports_half``/``supports_bfloat16`` allow
@@ -76,6 +77,7 @@ class ModelSpec:
     state_key: str | None = None
     build_for_checkpoint: Callable[[Mapping[str, torch.Tensor]], nn.Module] | None = None
     extra_defaults: tuple[tuple[str, Any], ...] = ()
+    auto_inputs: tuple[str, ...] = ()
 
     def resolve_extra(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The extra inputs for a run: ``extra_defaults`` overridden by ``given`` (unknown names refused)."""
@@ -83,6 +85,10 @@ class ModelSpec:
         for name, value in (given or {}).items():
             if name not in self.extra_inputs:
                 raise UsageError(f"model {self.id} takes no input '{name}'; see 'vrestore models inspect {self.id}'")
+            if isinstance(value, str) and value.lower() == "auto":
+                if name not in self.auto_inputs:
+                    raise UsageError(f"model {self.id} cannot estimate its input '{name}'; give a value")
+                value = "auto"
             values[name] = value
         return values
 

@@ -61,9 +61,19 @@ def test_denoise_with_sigma(file_server: FileServer, make_clip, tmp_path):
     output = tmp_path / "clean.mkv"
     report = _restore(source, output, "rvrt.denoise-davis", "--sigma", "20")
     assert report["model"] == "rvrt.denoise-davis" and report["frames"] == 4
+    assert report["sigma"] == {"auto": False, "value": 20.0}
     before, after = _facts(source), _facts(output)
     assert after["times"] == before["times"] and after["size"] == (144, 136)
     assert any(p.startswith("/006_") for p, _ in file_server.requests)
+
+
+def test_denoise_estimates_sigma_by_default(file_server: FileServer, make_clip, tmp_path):
+    file_server.files["/006_RVRT_videodenoising_DAVIS_16frames.pth"] = _checkpoint(DENOISE)
+    source = make_clip("noisy.mkv", count=4, size=(144, 136))
+    report = _restore(source, tmp_path / "clean.mkv", "rvrt.denoise-davis")
+    windows = report["sigma"]["per_window"]
+    assert report["sigma"]["auto"] is True and [w["frames"] for w in windows] == [[0, 4]]
+    assert 0 <= windows[0]["sigma"] < 5  # the test pattern is smooth and nearly noiseless
 
 
 def test_sr_x4_keeps_timing_and_audio(file_server: FileServer, make_clip, tmp_path):

@@ -50,6 +50,7 @@ _spec("deblur-dvd", DEBLUR, "deblur", "video deblurring (hand-held camera shake)
 _spec("deblur-gopro", DEBLUR, "deblur", "video deblurring (motion blur), trained on GoPro")
 _spec(
     "denoise-davis", DENOISE, "denoise",
-    "non-blind video denoising of Gaussian noise, trained on DAVIS; --sigma gives the noise level (0-255)",
-    extra_inputs=("sigma",), extra_defaults=(("sigma", 30.0),),
+    "non-blind video denoising of Gaussian noise, trained on DAVIS; --sigma gives the noise level (0-255), "
+    "by default estimated from each window of frames",
+    extra_inputs=("sigma",), extra_defaults=(("sigma", "auto"),), auto_inputs=("sigma",),
 )
