@@ -15,7 +15,7 @@ import torch
 
 from vrestore.convert import peak_of, stack_images
 from vrestore.engine.blend import TILE_FEATHER, WINDOW_FEATHER, WindowBlender
-from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_windows
+from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_shots
 from vrestore.engine.pipeline import prefetch
 from vrestore.engine.plan import Window
 from vrestore.engine.profile import NO_PROFILE, StageProfile
@@ -45,6 +45,9 @@ def restore_frames(
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
+    A frame with ``shot_start`` set (``engine/cuts.mark_cuts``) starts a new shot: windows are planned per
+    shot (``plan.plan_shots``) and a recurrent state is dropped, so nothing of one shot reaches the next.
+
     Output images have the input's dtype (uint8 or uint16) and ``model.scale`` times its size. The input
     is consumed lazily: at most one window plus its look-ahead (see ``chunking``) is held, plus
     ``stage_ahead`` windows stacked ahead on a staging thread (0: no thread). Options are validated here,
@@ -70,8 +73,9 @@ def _restore(
     stage_ahead: int,
     counter: _FrameCounter | None,
 ) -> Iterator[Frame]:
-    windows = stream_windows(
-        frames, settings.length, settings.overlap, settings.keyframe_interval, shift_last=settings.shift_last
+    windows = stream_shots(
+        frames, _starts_shot, settings.length, settings.overlap, settings.keyframe_interval,
+        shift_last=settings.shift_last,
     )
     staged = _staged(windows, pin=model.device.type == "cuda")
     if stage_ahead > 0:
@@ -86,7 +90,9 @@ def _restore(
                 item = next(staged, None)
             if item is None:
                 break
-            window, items, host = item
+            window, items, host, fresh = item
+            if fresh:
+                state = None  # a new shot: nothing is carried across a cut
             with profile.stage("upload"):
                 x = upload(host, peak_of(items[0].image.dtype))
             del host
@@ -128,14 +134,18 @@ class _FrameCounter:
         return lambda fraction: self(window.keep_start + fraction * kept)
 
 
+def _starts_shot(frame: Frame) -> bool:
+    return frame.shot_start
+
+
 def _staged(
-    windows: Iterable[tuple[Window, list[Frame]]], *, pin: bool
-) -> Iterator[tuple[Window, list[Frame], torch.Tensor]]:
+    windows: Iterable[tuple[Window, list[Frame], bool]], *, pin: bool
+) -> Iterator[tuple[Window, list[Frame], torch.Tensor, bool]]:
     """Check each window's frames and stack them into one host tensor (pinned for CUDA)."""
     layout: tuple[tuple[int, ...], np.dtype] | None = None
-    for window, items in windows:
+    for window, items, fresh in windows:
         layout = _check_layout(items, layout)
-        yield window, items, stack_images([frame.image for frame in items], pin=pin)
+        yield window, items, stack_images([frame.image for frame in items], pin=pin), fresh
 
 
 def _finish(frames: list[Frame], download: PendingImages, profile: StageProfile) -> list[Frame]:
