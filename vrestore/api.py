@@ -68,6 +68,7 @@ class RestoreResult:
     dtype: str | None = None  # the compute precision used (what --dtype auto picked)
     #: the model's extra inputs as used, e.g. {"sigma": {"auto": True, "per_window": [...]}} (inputs_report)
     inputs: dict[str, dict[str, Any]] | None = None
+    cuts: list[int] | None = None  # frames that start a new shot (scene cuts)
 
     @property
     def fps(self) -> float:
@@ -88,6 +89,7 @@ class RestoreResult:
             "fps": round(self.fps, 3),
             "width": self.width,
             "height": self.height,
+            **({"cuts": list(self.cuts)} if self.cuts is not None else {}),
             "warnings": list(self.warnings),
             **({"sizes": dict(self.sizes)} if self.sizes is not None else {}),
             **({"profile": dict(self.profile)} if self.profile is not None else {}),
@@ -246,6 +248,7 @@ def _restore(
     from vrestore.engine.accel import accelerate
     from vrestore.engine.autosize import SizeChoice, choose_sizes
     from vrestore.engine.chunking import resolve_clip
+    from vrestore.engine.cuts import mark_cuts
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.runner import restore_frames
@@ -297,8 +300,8 @@ def _restore(
         else:
             # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
             sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
-        start, first = (0, 0) if state is None else resume_point(state.frames_done,
-                                                                 resolve_clip(loaded.spec, sizes.clip))
+        start, first = (0, 0) if state is None else resume_point(
+            state.frames_done, resolve_clip(loaded.spec, sizes.clip), state.cuts)
         accelerate(loaded, compile=options.compile)
         started = time.perf_counter()
         profile.restart()
@@ -323,12 +326,23 @@ def _restore(
                     options.temporal_smooth,
                 )
 
-            transform = restored
+            cuts: list[int] = []
+
+            def marked(frames: Iterable[Frame]) -> Iterator[Frame]:
+                # From frame 0 even when resuming: the same frames give the same cuts (engine/cuts.py).
+                for frame in mark_cuts(frames, detect=options.cuts.detect, given=options.cuts.given):
+                    if frame.shot_start:
+                        cuts.append(frame.index)
+                    yield frame
+
+            def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
+                return restored(marked(frames))
+
             if state is not None:
                 kept = stack.enter_context(open_reader(resume.part_path(dst)))
 
                 def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
-                    return splice(frames, (frame.image for frame in kept), start, first, restored)
+                    return splice(marked(frames), (frame.image for frame in kept), start, first, restored)
 
             try:
                 written = run_pipeline(reader, transform, writer.write, queue_size=options.queue_size,
@@ -341,7 +355,7 @@ def _restore(
                     raise
                 new_state = resume.ResumeState(
                     loaded.spec.id, wanted, resume.checksum(wanted), resume.input_identity(source),
-                    {"tile": asdict(sizes.tile), "clip": asdict(sizes.clip)}, 0)
+                    {"tile": asdict(sizes.tile), "clip": asdict(sizes.clip)}, 0, list(cuts))
                 frames = _keep_for_resume(writer, dst, state, new_state)
                 if frames:
                     raise PartialKept(str(source), resume.part_path(dst), frames) from exc
@@ -367,6 +381,7 @@ def _restore(
         weights=loaded.weights.to_dict() if loaded.weights is not None else None,
         dtype=dtype_name(loaded.dtype),
         inputs=inputs_log.report(loaded.extra),
+        cuts=[cut for cut in cuts if cut < written],
     )
 
 
@@ -435,7 +450,7 @@ def _keep_for_resume(
     if frames > previous:
         if state is not None:
             os.replace(resume.next_path(destination), resume.part_path(destination))
-        resume.save(destination, replace(fresh, frames_done=frames))
+        resume.save(destination, replace(fresh, frames_done=frames, cuts=[c for c in fresh.cuts if c < frames]))
         return frames
     if frames:
         resume.next_path(destination).unlink(missing_ok=True)

@@ -15,7 +15,9 @@ class Frame:
     ``image`` is RGB, shape (H, W, 3), C-contiguous; ``uint8`` for 8-bit sources and ``uint16`` (full
     0..65535 scale, i.e. what ``rgb48le`` gives) for sources with more than 8 bits per sample.
     ``pts``/``time_base`` are the source timestamps (``pts`` may be None for frame folders); ``index``
-    counts decoded frames from 0. ``duration`` is in ``time_base`` units when known.
+    counts decoded frames from 0. ``duration`` is in ``time_base`` units when known. ``shot_start`` marks
+    the first frame of a new shot after a hard cut (``engine/cuts.mark_cuts``): the engine's temporal windows
+    and recurrent state never span it.
     """
 
     image: np.ndarray
@@ -24,6 +26,7 @@ class Frame:
     index: int
     is_key: bool = False
     duration: int | None = None
+    shot_start: bool = False
 
     @property
     def max_value(self) -> int:

@@ -33,6 +33,18 @@ class ClipOptions:
 
 
 @dataclass(frozen=True)
+class CutOptions:
+    """Scene cuts, where temporal windows and recurrent state restart (``engine/cuts.py``).
+
+    ``given`` frame indices are the cuts when not None (no detection); otherwise they are detected when
+    ``detect``.
+    """
+
+    detect: bool = True
+    given: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
 class EncodeOptions:
     """Output encoding. None fields mean "choose from the input and the container"."""
 
@@ -52,6 +64,7 @@ class RestoreOptions:
     dtype: str = "auto"
     tile: TileOptions = field(default_factory=TileOptions)
     clip: ClipOptions = field(default_factory=ClipOptions)
+    cuts: CutOptions = field(default_factory=CutOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     overwrite: bool = False
     queue_size: int = 8

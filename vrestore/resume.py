@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from vrestore.options import RestoreOptions
 
 log = logging.getLogger("vrestore")
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: scene cuts (``cuts``), which change where windows start
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class ResumeState:
     input: dict[str, Any]
     sizes: dict[str, Any]
     frames_done: int
+    cuts: list[int] = field(default_factory=list)  # the shots' starts before ``frames_done``
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -78,6 +79,7 @@ def output_options(options: RestoreOptions, *, model: str, device: str, dtype: s
         "dtype": dtype,
         "tile": asdict(options.tile),
         "clip": asdict(options.clip),
+        "cuts": asdict(options.cuts),
         "encode": asdict(options.encode),
         "model_inputs": {key: options.model_inputs[key] for key in sorted(options.model_inputs)},
         "temporal_smooth": options.temporal_smooth,

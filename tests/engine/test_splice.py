@@ -9,6 +9,7 @@ from torch import nn
 
 from tests.engine.toy_models import Identity, WindowMean, make_frames, make_model
 from vrestore.engine.chunking import resolve_clip
+from vrestore.engine.cuts import mark_cuts
 from vrestore.engine.runner import restore_frames
 from vrestore.engine.splice import resume_point, splice
 from vrestore.errors import InputError, UsageError
@@ -60,6 +61,39 @@ def test_resumed_stream_equals_uninterrupted(case, n):
         assert [f.pts for f in resumed] == [f.pts for f in frames]
         for got, want in zip(resumed, reference, strict=True):
             assert np.array_equal(got.image, want.image), (case, n, done, got.index)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("cuts", [[5], [9, 10], [3, 17]])
+def test_resumed_stream_with_cuts_equals_uninterrupted(case, cuts):
+    """Windows restart at the cuts (frames marked ``shot_start``); a resume inside any shot is still exact."""
+    factory, fields, clip = CASES[case]
+    model = make_model(factory(), **fields)
+    frames = list(mark_cuts(make_frames(26, 12, 10, seed=3), given=cuts))
+
+    def restore(items):
+        return restore_frames(items, model, clip=clip, stage_ahead=0)
+
+    reference = list(restore(frames))
+    plain = list(restore(make_frames(26, 12, 10, seed=3)))
+    if case != "none":
+        assert any(not np.array_equal(a.image, b.image) for a, b in zip(reference, plain, strict=True)), \
+            "the cuts change the windows"
+    settings = resolve_clip(model.spec, clip)
+    for done in range(27):
+        start, first = resume_point(done, settings, cuts)
+        assert 0 <= start <= first <= done
+        resumed = list(splice(frames, [f.image for f in reference[:done]], start, first, restore))
+        for got, want in zip(resumed, reference, strict=True):
+            assert np.array_equal(got.image, want.image), (case, cuts, done, got.index)
+
+
+def test_resume_point_restarts_at_a_cut():
+    settings = resolve_clip(make_model(WindowSensitive(), temporal=Temporal.CLIP).spec, ClipOptions(8, 2))
+    assert resume_point(7, settings, [5]) == (5, 5)
+    assert resume_point(14, settings, [5]) == (5, 5)
+    assert resume_point(20, settings, [5]) == (11, 12)
+    assert resume_point(20, settings, [21]) == (12, 13)
 
 
 def test_resume_point_skips_whole_windows():

@@ -46,7 +46,7 @@ from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
 from vrestore.io.stdio import is_stdio
 from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
-from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions
+from vrestore.options import ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
 
 if TYPE_CHECKING:
     from vrestore.models import LoadedModel
@@ -80,6 +80,15 @@ def restore(
     tile_overlap: TileOverlapOpt = 16,
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
+    no_cut_detection: Annotated[
+        bool, typer.Option("--no-cut-detection", help="Let temporal windows and recurrent state run across "
+                           "scene cuts (by default hard cuts are detected and each shot is restored on its own).")
+    ] = False,
+    cuts: Annotated[
+        Optional[str], typer.Option("--cuts", metavar="FRAMES", show_default=False,
+                                    help="The scene cuts, as indices of the frames that start a new shot, e.g. "
+                                         "120,340 (replaces detection).")
+    ] = None,
     sigma: Annotated[
         Optional[str],
         typer.Option("--sigma", metavar="LEVEL|auto", show_default=False,
@@ -128,6 +137,7 @@ def restore(
         dtype=dtype,
         tile=TileOptions(size=tile, overlap=tile_overlap),
         clip=ClipOptions(length=clip, overlap=clip_overlap),
+        cuts=CutOptions(detect=not no_cut_detection, given=parse_cuts(cuts)),
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         overwrite=overwrite,
         cache_dir=cache_dir,
@@ -340,3 +350,16 @@ def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
     if store.cached(key) is None:
         with download_bar(not quiet) as update:
             store.fetch(key, progress=update, label=get_spec(options.model).id)
+
+
+def parse_cuts(text: str | None) -> tuple[int, ...] | None:
+    """``--cuts 120,340`` as sorted frame indices (None when not given); UsageError for anything else."""
+    if text is None:
+        return None
+    try:
+        cuts = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise UsageError(f"--cuts takes frame indices separated by commas, e.g. 120,340; got {text!r}") from None
+    if any(cut < 0 for cut in cuts):
+        raise UsageError(f"--cuts takes frame indices (0 or more), got {text!r}")
+    return tuple(sorted(set(cuts)))

@@ -26,7 +26,8 @@ temporal receptive field is ``r`` frames per side, because frames are hard-cut a
 
 :func:`stream_windows` yields exactly the windows of ``plan.plan_windows`` for the final frame count, while
 holding at most ``length + step`` frames (``step = length - overlap``), at most ``length + 1`` when the last
-window is not shifted back.
+window is not shifted back. :func:`stream_shots` does the same shot by shot (``plan.plan_shots``): a cut
+ends the stream of one shot and starts the next, so memory stays as flat as for one shot.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from vrestore.engine.plan import Window, plan_windows, window_step
+from vrestore.engine.plan import Window, plan_shots, plan_windows, shifted, window_step
 from vrestore.models.spec import ModelSpec, Temporal
 from vrestore.options import ClipOptions
 
@@ -61,9 +62,10 @@ class ClipSettings:
     shift_last: bool = True
     stateful: bool = False
 
-    def plan(self, n_frames: int) -> list[Window]:
-        """The windows for ``n_frames`` frames (what :func:`stream_windows` yields)."""
-        return plan_windows(n_frames, self.length, self.overlap, self.keyframe_interval, shift_last=self.shift_last)
+    def plan(self, n_frames: int, cuts: Iterable[int] = ()) -> list[Window]:
+        """The windows for ``n_frames`` frames with shots starting at ``cuts`` (what :func:`stream_shots` yields)."""
+        return plan_shots(n_frames, cuts, self.length, self.overlap, self.keyframe_interval,
+                          shift_last=self.shift_last)
 
 
 def resolve_clip(spec: ModelSpec, options: ClipOptions | None = None) -> ClipSettings:
@@ -140,3 +142,47 @@ def stream_windows(
         while base < window.start:
             buffer.popleft()
             base += 1
+
+
+def stream_shots(
+    items: Iterable[T],
+    starts_shot: Callable[[T], bool],
+    length: int,
+    overlap: int,
+    keyframe_interval: int | None = None,
+    *,
+    shift_last: bool = True,
+) -> Iterator[tuple[Window, list[T], bool]]:
+    """Yield ``(window, fed items, first of its shot)`` lazily, equal to ``plan.plan_shots(n, cuts, ...)``.
+
+    ``cuts`` are the positions of the items for which ``starts_shot`` is true (ignored for the first item).
+    Each shot is streamed by :func:`stream_windows`, so the look-ahead and memory are those of one shot.
+    """
+    window_step(length, overlap, keyframe_interval)
+    source = iter(items)
+    end = object()
+    first_item = next(source, end)
+    if first_item is end:
+        return
+    head: T = first_item  # type: ignore[assignment]
+    position = 0
+    ended = False
+    while not ended:
+        first = position
+
+        def shot() -> Iterator[T]:
+            nonlocal head, position, ended
+            yield head
+            position += 1
+            for item in source:
+                if starts_shot(item):
+                    head = item
+                    return
+                yield item
+                position += 1
+            ended = True
+
+        fresh = True
+        for window, fed in stream_windows(shot(), length, overlap, keyframe_interval, shift_last=shift_last):
+            yield shifted(window, first), fed, fresh
+            fresh = False

@@ -15,12 +15,14 @@ content (or padded at the far edge) to a multiple of ``multiple_of`` and at leas
 
 Windows: ``length`` frames are fed, consecutive windows share ``overlap`` frames (more when key frames
 force the step down to a multiple of the key-frame interval, or for the last window). See
-:func:`plan_windows` for the rules at the end of the stream.
+:func:`plan_windows` for the rules at the end of the stream. With scene cuts, :func:`plan_shots` plans each
+shot as a stream of its own: a cut is planned exactly like the end of one video and the start of the next.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from vrestore.errors import UsageError
 
@@ -199,6 +201,36 @@ def plan_windows(
             first = last_start + step
         ranges.append((first, n_frames))
     return _with_keep_ranges(ranges)
+
+
+def plan_shots(
+    n_frames: int,
+    cuts: Iterable[int],
+    length: int,
+    overlap: int,
+    keyframe_interval: int | None = None,
+    *,
+    shift_last: bool = True,
+) -> list[Window]:
+    """:func:`plan_windows` for each shot, the shots separated by ``cuts`` (the frames that start a new shot).
+
+    Exact: the windows of a shot ``[a, b)`` are ``plan_windows(b - a, ...)`` moved by ``a``, so no window
+    spans a cut, the windows either side of one share nothing (``overlap_after``/``overlap_before`` 0) and
+    key frames restart at each cut. Cuts outside ``(0, n_frames)`` are ignored.
+    """
+    window_step(length, overlap, keyframe_interval)  # validates even when there are no frames
+    bounds = sorted({0, n_frames} | {cut for cut in cuts if 0 < cut < n_frames})
+    windows = []
+    for first, stop in zip(bounds, bounds[1:], strict=False):
+        windows += [shifted(window, first) for window in
+                    plan_windows(stop - first, length, overlap, keyframe_interval, shift_last=shift_last)]
+    return windows
+
+
+def shifted(window: Window, offset: int) -> Window:
+    """``window`` moved ``offset`` frames later."""
+    return replace(window, start=window.start + offset, stop=window.stop + offset,
+                   keep_start=window.keep_start + offset, keep_stop=window.keep_stop + offset)
 
 
 def window_step(length: int, overlap: int, keyframe_interval: int | None = None) -> int:

@@ -19,7 +19,7 @@ import torch
 
 from vrestore.convert import peak_of, stack_images
 from vrestore.engine.blend import TILE_FEATHER, WINDOW_FEATHER, WindowBlender
-from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_windows
+from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_shots
 from vrestore.engine.pipeline import prefetch
 from vrestore.engine.plan import Window
 from vrestore.engine.profile import NO_PROFILE, StageProfile
@@ -51,6 +51,9 @@ def restore_frames(
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
+    A frame with ``shot_start`` set (``engine/cuts.mark_cuts``) starts a new shot: windows are planned per
+    shot (``plan.plan_shots``) and a recurrent state is dropped, so nothing of one shot reaches the next.
+
     Output images have the input's dtype (uint8 or uint16) and ``model.scale`` times its size. The input
     is consumed lazily: at most one window plus its look-ahead (see ``chunking``) is held, plus
     ``stage_ahead`` windows stacked ahead on a staging thread (0: no thread). Options are validated here,
@@ -79,8 +82,9 @@ def _restore(
     counter: _FrameCounter | None,
     on_inputs: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> Iterator[Frame]:
-    windows = stream_windows(
-        frames, settings.length, settings.overlap, settings.keyframe_interval, shift_last=settings.shift_last
+    windows = stream_shots(
+        frames, _starts_shot, settings.length, settings.overlap, settings.keyframe_interval,
+        shift_last=settings.shift_last,
     )
     staged = _staged(windows, pin=model.device.type == "cuda", auto=model.extra if auto_names(model.extra) else None)
     if stage_ahead > 0:
@@ -95,9 +99,11 @@ def _restore(
                 item = next(staged, None)
             if item is None:
                 break
-            window, items, host, inputs = item
+            window, items, host, inputs, fresh = item
             if inputs and on_inputs is not None:
                 on_inputs(items[0].index, items[-1].index + 1, inputs)
+            if fresh:
+                state = None  # a new shot: nothing is carried across a cut
             with profile.stage("upload"):
                 x = upload(host, peak_of(items[0].image.dtype))
             del host
@@ -139,17 +145,21 @@ class _FrameCounter:
         return lambda fraction: self(window.keep_start + fraction * kept)
 
 
+def _starts_shot(frame: Frame) -> bool:
+    return frame.shot_start
+
+
 def _staged(
-    windows: Iterable[tuple[Window, list[Frame]]], *, pin: bool, auto: Mapping[str, Any] | None = None
-) -> Iterator[tuple[Window, list[Frame], torch.Tensor, dict[str, float]]]:
+    windows: Iterable[tuple[Window, list[Frame], bool]], *, pin: bool, auto: Mapping[str, Any] | None = None
+) -> Iterator[tuple[Window, list[Frame], torch.Tensor, dict[str, float], bool]]:
     """Check each window's frames, estimate the ``auto`` inputs of ``auto`` and stack the frames into one
-    host tensor (pinned for CUDA)."""
+    host tensor (pinned for CUDA); the last item says whether the window starts a shot."""
     layout: tuple[tuple[int, ...], np.dtype] | None = None
-    for window, items in windows:
+    for window, items, fresh in windows:
         layout = _check_layout(items, layout)
         images = [frame.image for frame in items]
         inputs = estimate_inputs(auto, images, float(items[0].max_value)) if auto else {}
-        yield window, items, stack_images(images, pin=pin), inputs
+        yield window, items, stack_images(images, pin=pin), inputs, fresh
 
 
 def _finish(frames: list[Frame], download: PendingImages, profile: StageProfile) -> list[Frame]:

@@ -24,20 +24,24 @@ from vrestore.errors import InputError, UsageError
 from vrestore.frame import Frame
 
 
-def resume_point(frames_done: int, settings: ClipSettings) -> tuple[int, int]:
+def resume_point(frames_done: int, settings: ClipSettings, cuts: Iterable[int] = ()) -> tuple[int, int]:
     """``(start, first)``: feed the model from frame ``start``; keep its outputs from frame ``first`` on.
 
     Frames before ``first`` (at most ``frames_done``) come from the partial output. ``(0, 0)`` when too
-    little was done to skip a window.
+    little was done to skip a window. With scene ``cuts`` (``plan.plan_shots``) the windows restart at each
+    cut, so the rule applies inside the last shot that starts at or before ``frames_done``; a cut itself is
+    an exact restart point (no window reaches back across it).
     """
     if settings.stateful:
         raise UsageError("this model carries its state from window to window; it cannot be resumed exactly")
     step = window_step(settings.length, settings.overlap, settings.keyframe_interval)
+    shot = max([cut for cut in cuts if 0 < cut <= frames_done], default=0)
+    done = frames_done - shot
     # Window k must be a full window of the final plan: it is when its frames were all written already.
-    k = (frames_done - settings.length) // step if frames_done >= settings.length else 0
+    k = (done - settings.length) // step if done >= settings.length else 0
     if k == 0:
-        return 0, 0
-    start = k * step
+        return shot, shot
+    start = shot + k * step
     return start, start + (settings.length - step) // 2
 
 
