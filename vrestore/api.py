@@ -255,11 +255,11 @@ def _restore(
     from vrestore.engine.smooth import check_strength, smooth_frames
     from vrestore.engine.splice import resume_point, splice
     from vrestore.engine.tiling import Tiler
-    from vrestore.io.output_check import is_frame_folder
+    from vrestore.io.output_check import check_output, is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.stdio import is_stdio
-    from vrestore.io.writer import check_output, open_writer
+    from vrestore.io.writer import open_writer
     from vrestore.options import ClipOptions, TileOptions
 
     check_strength(options.temporal_smooth)

@@ -63,7 +63,7 @@ from vrestore.io.stdio import is_stdio
 from vrestore.io.timing import FrameClock
 from vrestore.options import EncodeOptions
 
-__all__ = ["FrameWriter", "VideoWriter", "WriteSummary", "check_output", "open_writer", "plan_encoding"]
+__all__ = ["FrameWriter", "VideoWriter", "WriteSummary", "open_writer"]
 
 log = logging.getLogger("vrestore")
 
