@@ -73,3 +73,29 @@ def assert_one_line_error(result, code: int, *fragments: str) -> None:
     assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def noisy_gradient_frames(folder: Path, levels: list[float], offset: float = 50.0, slope: float = 120.0) -> Path:
+    """PNG frames 160x120 of a smooth gradient, frame i with seeded Gaussian noise of ``levels[i]`` (0-255)."""
+    import cv2
+
+    folder.mkdir()
+    y, x = np.mgrid[0:120, 0:160]
+    base = (offset + slope * x / 160 + 40 * y / 120)[:, :, None].repeat(3, axis=2)
+    for i, level in enumerate(levels):
+        image = np.clip(base + np.random.default_rng(i).normal(0, level, base.shape), 0, 255).round()
+        cv2.imwrite(str(folder / f"{i:03d}.png"), image.astype(np.uint8))
+    return folder
+
+
+class Counted:
+    """Iterates over ``items`` and counts how many were pulled (tests of a stream's look-ahead)."""
+
+    def __init__(self, items) -> None:
+        self.items = items
+        self.pulled = 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.pulled += 1
+            yield item

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 
-import cv2
-import numpy as np
 import pytest
+
+from tests.helpers import noisy_gradient_frames
 
 
 @pytest.fixture()
 def two_seconds(tmp_path):
     """50 PNG frames (2 s at the default 25 fps) of a smooth gradient: noise 8 in the first second, 25 after."""
-    folder = tmp_path / "clip"
-    folder.mkdir()
-    y, x = np.mgrid[0:120, 0:160]
-    base = (60 + 110 * x / 160 + 40 * y / 120)[:, :, None].repeat(3, axis=2)
-    for i in range(50):
-        level = 8 if i < 25 else 25
-        image = np.clip(base + np.random.default_rng(i).normal(0, level, base.shape), 0, 255).round()
-        cv2.imwrite(str(folder / f"{i:03d}.png"), image.astype(np.uint8))
-    return folder
+    return noisy_gradient_frames(tmp_path / "clip", [8] * 25 + [25] * 25, offset=60, slope=110)
 
 
 def test_json_per_second(run_cli, two_seconds):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import cv2
-import numpy as np
 import pytest
 from torch import nn
 
+from tests.helpers import noisy_gradient_frames
 from vrestore.models import registry
 from vrestore.models.spec import ModelSpec, Temporal
 
@@ -31,14 +30,7 @@ def sigma_model(monkeypatch) -> str:
 @pytest.fixture()
 def noisy_folder(tmp_path):
     """12 PNG frames 160x120 of a smooth gradient with Gaussian noise of level 10."""
-    folder = tmp_path / "noisy"
-    folder.mkdir()
-    y, x = np.mgrid[0:120, 0:160]
-    base = (50 + 120 * x / 160 + 40 * y / 120)[:, :, None].repeat(3, axis=2)
-    for i in range(12):
-        image = np.clip(base + np.random.default_rng(i).normal(0, 10, base.shape), 0, 255).round().astype(np.uint8)
-        cv2.imwrite(str(folder / f"{i:03d}.png"), image)
-    return folder
+    return noisy_gradient_frames(tmp_path / "noisy", [10] * 12)
 
 
 def test_auto_is_the_default_and_is_reported(run_cli, sigma_model, noisy_folder, tmp_path):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers import Counted
 from vrestore.engine.chunking import resolve_clip, stream_windows
 from vrestore.engine.plan import plan_windows, window_step
 from vrestore.errors import UsageError
@@ -18,19 +18,13 @@ from .toy_models import Identity
 
 
 def check_stream(n: int, length: int, overlap: int, k: int | None, shift_last: bool) -> None:
-    pulled = 0
-
-    def source() -> Iterator[int]:
-        nonlocal pulled
-        for i in range(n):
-            pulled += 1
-            yield i
+    source = Counted(range(n))
 
     step = window_step(length, overlap, k)
     streamed = []
-    for window, items in stream_windows(source(), length, overlap, k, shift_last=shift_last):
+    for window, items in stream_windows(source, length, overlap, k, shift_last=shift_last):
         assert items == list(range(window.start, window.stop))
-        assert pulled - window.start <= (length + step if shift_last else length + 1), "bounded look-ahead"
+        assert source.pulled - window.start <= (length + step if shift_last else length + 1), "bounded look-ahead"
         streamed.append(window)
     assert streamed == plan_windows(n, length, overlap, k, shift_last=shift_last)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from tests.helpers import Counted
 from vrestore.engine.chunking import stream_shots
 from vrestore.engine.cuts import HISTORY, detect_cuts, mark_cuts
 from vrestore.engine.plan import plan_shots, plan_windows, window_step
@@ -32,19 +32,13 @@ def check_shots(n: int, cuts: list[int], length: int, overlap: int, k: int | Non
     shot_windows = [plan_windows(b - a, length, overlap, k, shift_last=shift_last) for a, b in shots]
     assert len(windows) == sum(map(len, shot_windows))
 
-    pulled = 0
-
-    def source() -> Iterator[int]:
-        nonlocal pulled
-        for i in range(n):
-            pulled += 1
-            yield i
+    source = Counted(range(n))
 
     step = window_step(length, overlap, k)
     streamed, fresh = [], []
-    for window, items, first in stream_shots(source(), lambda i: i in cuts, length, overlap, k, shift_last=shift_last):
+    for window, items, first in stream_shots(source, lambda i: i in cuts, length, overlap, k, shift_last=shift_last):
         assert items == list(range(window.start, window.stop))
-        assert pulled - window.start <= (length + step if shift_last else length + 1) + 1, "bounded look-ahead"
+        assert source.pulled - window.start <= (length + step if shift_last else length + 1) + 1, "bounded look-ahead"
         streamed.append(window)
         fresh.append(first)
     assert streamed == windows
@@ -140,13 +134,6 @@ def test_mark_cuts_given_and_off() -> None:
 
 
 def test_mark_cuts_looks_one_frame_ahead() -> None:
-    pulled = 0
-
-    def source() -> Iterator[Frame]:
-        nonlocal pulled
-        for frame in frames_of(scene(1, 10) + scene(2, 10)):
-            pulled += 1
-            yield frame
-
-    for frame in mark_cuts(source()):
-        assert pulled <= frame.index + 2
+    source = Counted(frames_of(scene(1, 10) + scene(2, 10)))
+    for frame in mark_cuts(source):
+        assert source.pulled <= frame.index + 2
