@@ -245,3 +245,25 @@ def test_batch_resume_with_skip_existing(cli, tmp_path):
     reference = tmp_path / "ref.mkv"
     assert cli("restore", inputs / "b.mkv", reference, *TINY).code == 0
     _assert_same_output(out / "b.mkv", reference)
+
+
+def test_resume_after_a_scene_cut_finds_the_same_cuts_and_the_same_output(cli, tmp_path):
+    """A clip with a hard cut at frame 14, interrupted after frame 24 (inside the second shot) and resumed: the
+    cut is found again (the resumed run re-reads the stream from frame 0) and the output is exact."""
+    first = gradient_images(14, 64, 48)
+    second = [np.ascontiguousarray(255 - image[::-1, :, ::-1]) for image in gradient_images(22, 64, 48)]
+    source = write_clip(tmp_path / "in.mkv", first + second, codec="libx264")
+    reference = tmp_path / "ref.mkv"
+    plain = cli("restore", source, reference, *PGDE[:-1], "--json")
+    assert plain.code == 0, plain.stderr
+    assert json.loads(plain.stdout)["cuts"] == [14]
+    output = tmp_path / "out.mkv"
+    with _interrupt_after(24):
+        assert cli("restore", source, output, *PGDE, "--resume").code == 130
+    assert json.loads(_kept(output)[1].read_text())["frames_done"] == 24
+    resumed = cli("restore", source, output, *PGDE[:-1], "--resume", "--json")
+    assert resumed.code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["cuts"] == [14]
+    a, b = _video(output), _video(reference)
+    assert len(a) == len(b) == 36
+    assert all(np.array_equal(x, y) for (_, x), (_, y) in zip(a, b, strict=True))
