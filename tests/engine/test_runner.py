@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,6 +115,20 @@ def test_stateful_model_chunked_equals_whole_sequence() -> None:
     frames = make_frames(23, 12, 14, np.uint16, seed=2)
     outs = list(restore_frames(frames, model, TileOptions(6, 2, min_size=4), None))
     assert_close_images(outs, whole_sequence(model, frames))
+
+
+@pytest.mark.parametrize("cut", [4, 9, 13])
+def test_stateful_model_forgets_its_state_at_a_scene_cut(cut: int) -> None:
+    # Frames marked as starting a shot (engine/cuts.py) restart the recurrence: the second shot's outputs are
+    # those of the second shot restored alone, whether the cut falls on a window start (4) or inside one.
+    model = make_model(RunningAverage(), temporal=Temporal.CLIP, stateful=True, clip_length=4)
+    frames = make_frames(18, 6, 8, np.uint16, seed=5)
+    frames[cut].shot_start = True
+    outs = list(restore_frames(frames, model, None, None))
+    alone = list(restore_frames([replace(f, index=i) for i, f in enumerate(frames[cut:])], model, None, None))
+    assert_close_images(outs[cut:], [f.image for f in alone])
+    unmarked = list(restore_frames([replace(f, shot_start=False) for f in frames], model, None, None))
+    assert not np.array_equal(unmarked[cut].image, alone[0].image), "without the cut the state carries over"
 
 
 def test_window_model_chunked_equals_whole_sequence() -> None:
