@@ -23,6 +23,7 @@ from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve
 from vrestore.models.loaded import dtype_name
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
+from vrestore.warnings_log import WarningCollector
 
 if TYPE_CHECKING:
     from vrestore.io.writer import FrameWriter
@@ -290,7 +291,7 @@ def _restore(
         on_start(loaded)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
-    collector = _WarningCollector()
+    collector = WarningCollector()
     log.addHandler(collector)
     try:
         _check_size(info, loaded)
@@ -468,13 +469,3 @@ def _check_size(info: VideoInfo, model: LoadedModel) -> None:
         log.warning(f"input is {info.width}x{info.height}, smaller than the {need}x{need} model {model.spec.id} "
                     "works on; frames are padded by reflection for the model and cropped back")
 
-
-class _WarningCollector(logging.Handler):
-    """Keeps the warnings logged during a run so that results (and --json) can report them."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())

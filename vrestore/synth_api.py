@@ -30,6 +30,7 @@ from vrestore.frame import Frame
 from vrestore.io.frames import PngFolderWriter
 from vrestore.io.info import VIDEO_SUFFIXES
 from vrestore.options import TUD_PROB, EncodeOptions
+from vrestore.warnings_log import WarningCollector
 
 log = logging.getLogger("vrestore")
 
@@ -186,7 +187,7 @@ def synthesize(
     plan = resolve_plan(options)
     source, dst = Path(source), Path(destination)
     folder = is_frame_folder(destination)
-    collector = _WarningCollector()
+    collector = WarningCollector()
     log.addHandler(collector)
     try:
         info = probe(source)
@@ -430,13 +431,3 @@ def _init_worker(workers: int) -> None:
     logger.addHandler(logging.NullHandler())
     logger.propagate = False
 
-
-class _WarningCollector(logging.Handler):
-    """Keeps the warnings logged during a run so that results (and --json) can report them."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())

@@ -16,20 +16,10 @@ from vrestore.convert import peak_of, to_depth
 from vrestore.errors import InputError, OutputError, UsageError
 from vrestore.frame import Frame
 from vrestore.options import EncodeOptions
+from vrestore.warnings_log import WarningCollector
 
 log = logging.getLogger(__name__)
 vrestore_log = logging.getLogger("vrestore")
-
-
-class _Warnings(logging.Handler):
-    """Keeps the warnings logged while a comparison runs (the readers' too) for its notes."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 MAX_INPUTS = 4
 
@@ -77,7 +67,7 @@ def compare_videos(sources: Sequence[str | Path], destination: str | Path,
         raise UsageError("an image output needs --frames (which frames to show), e.g. --frames 0,50,100")
     started = time.perf_counter()
     notes: list[str] = []
-    heard = _Warnings()  # e.g. an input whose broken timestamps were repaired
+    heard = WarningCollector()  # the readers' too, e.g. an input whose broken timestamps were repaired
     with ExitStack() as stack:
         vrestore_log.addHandler(heard)
         stack.callback(vrestore_log.removeHandler, heard)
