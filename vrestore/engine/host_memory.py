@@ -5,7 +5,7 @@ feature map is 29 MB). glibc serves blocks above its mmap threshold with fresh `
 freed top of a heap back to the kernel above its trim threshold, so nearly every new tensor touches pages
 the kernel must zero first. Measured with ``pgdenet.tud`` restoring 96 frames of 640x360 on 2 cores: 42 M
 page faults and 102 s of system time (0.75 fps); with both thresholds raised, 0.57 M faults, 1.8 s and
-1.61 fps (benchmarks/results/cpu_speed-2026-12-05.md). Training gains alike.
+1.61 fps (``/usr/bin/time -v`` of ``vrestore restore``, 2026-12-05). Training gains alike.
 
 The cost is that the process keeps up to ``TRIM_THRESHOLD`` bytes of freed memory instead of returning it:
 resident memory still stays flat over a long video (the same blocks are reused window after window).

@@ -60,7 +60,8 @@ def auto_dtype(spec: ModelSpec, device: torch.device) -> torch.dtype:
     """What ``--dtype auto`` picks: bf16 on a CPU with fast bf16 for a model verified in bf16, else fp32.
 
     Verified means ``spec.auto_bf16``: its bf16 output was measured within 0.05 dB PSNR of fp32 against a
-    clean reference on a real clip (benchmarks/bf16_check.py). On CUDA auto keeps fp32 (not measured there).
+    clean reference on a real clip (benchmarks/cpu_speed.py, section 4; tests/engine/test_precision.py).
+    On CUDA auto keeps fp32 (not measured there).
     """
     if device.type == "cpu" and spec.auto_bf16 and spec.supports_bfloat16 and cpu_has_fast_bf16():
         return torch.bfloat16

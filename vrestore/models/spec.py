@@ -49,7 +49,8 @@ class ModelSpec:
     cores; set it only where a benchmark shows a gain). ``supports_half``/``supports_bfloat16`` allow
     ``--dtype fp16``/``bf16`` (autocast), each checked against fp32 by a PSNR test on a real clip.
     ``auto_bf16`` lets ``--dtype auto`` (the default) run the model in bf16 on CPUs with fast bf16: set it
-    only for a model whose trained weights lose at most 0.05 dB in bf16 (benchmarks/bf16_check.py).
+    only for a model whose trained weights lose at most 0.05 dB in bf16 (benchmarks/cpu_speed.py, section 4;
+    tests/engine/test_precision.py).
     """
 
     id: str

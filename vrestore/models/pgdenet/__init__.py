@@ -34,7 +34,8 @@ _COMMON = dict(
     supports_bfloat16=True,
 )
 # Measured on the CPU (benchmarks/results/cpu_speed-*.md): channels_last runs the network about 1.3x
-# faster in fp32 and bf16, and bf16 keeps the bundled weights' quality (benchmarks/bf16_check.py).
+# faster in fp32 and bf16, and bf16 keeps the bundled weights' quality (benchmarks/cpu_speed.py, section 4;
+# tests/engine/test_precision.py).
 _FAST = dict(channels_last=True, auto_bf16=True)
 
 
