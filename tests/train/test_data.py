@@ -65,6 +65,16 @@ def test_validation_pairs_are_fixed(frame_folder):
     assert torch.equal(first[0][0], second[0][0])
 
 
+
+def test_validation_draws_add_windows_and_keep_the_first(frame_folder):
+    clip = load_clip(frame_folder)
+    one = validation_pairs([clip], DataConfig(train=("x",), val_frames=2, val_crop=40), 0)
+    three = validation_pairs([clip], DataConfig(train=("x",), val_frames=2, val_crop=40, val_draws=3), 0)
+    assert len(one) == 1 and len(three) == 3
+    assert torch.equal(one[0][0], three[0][0]) and torch.equal(one[0][1], three[0][1])  # draw 0 as before
+    assert not torch.equal(three[0][1], three[1][1])  # the next window of frames
+    assert len({bytes((lq - gt).numpy()) for lq, gt in three}) == 3  # each its own degradation
+
 def test_ops_limit_the_degradations_of_training_samples(frame_folder, monkeypatch):
     import vrestore.train.data as data
 

@@ -24,7 +24,8 @@ class DataConfig:
     a sample also gets rain, snow or haze. ``ops`` limits the operators drawn for training samples (e.g.
     ``[gaussian, poisson, speckle]`` for a first curriculum stage); empty means all TUD operators.
     Validation always uses all TUD operators at interval 12, each kept with probability ``1 - val_prob``
-    (the protocol's ``TUD_PROB`` by default), whatever ``ops`` and ``prob`` a curriculum stage trains on.
+    (the protocol's ``TUD_PROB`` by default), whatever ``ops`` and ``prob`` a curriculum stage trains on;
+    ``val_draws`` windows of ``val_frames`` frames per validation clip, each with its own draw of operators.
     ``pool`` > 0 cuts samples from that many pre-degraded segments, each serving ``pool_reuse`` samples on
     average, instead of degrading every sample (``train.pool`` explains it; 0 = degrade on the fly).
     """
@@ -40,6 +41,7 @@ class DataConfig:
     ops: tuple[str, ...] = ()
     max_side: int | None = None
     val_frames: int = 12
+    val_draws: int = 1
     val_crop: int | None = 256
     workers: int = 0
     pool: int = 0
@@ -166,7 +168,8 @@ def _as_int(value: Any) -> int:
 def _check(config: TrainConfig) -> None:
     positive = {"steps": config.steps, "batch_size": config.batch_size, "data.frames": config.data.frames,
                 "data.crop": config.data.crop, "checkpoint_every": config.checkpoint_every,
-                "val_every": config.val_every, "log_every": config.log_every, "data.val_frames": config.data.val_frames}
+                "val_every": config.val_every, "log_every": config.log_every, "data.val_frames": config.data.val_frames,
+                "data.val_draws": config.data.val_draws}
     for name, value in positive.items():
         if value < 1:
             raise UsageError(f"training setting {name} = {value} must be at least 1")

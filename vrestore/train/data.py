@@ -176,16 +176,24 @@ def pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarray
 def validation_pairs(
     clips: Sequence[np.ndarray], config: DataConfig, seed: int
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Fixed (degraded, clean) validation clips: the first frames, centre-cropped, all TUD operators at
-    interval 12 with ``config.val_prob``."""
+    """Fixed (degraded, clean) validation clips: ``val_draws`` windows of ``val_frames`` frames per clip (one after
+    the other, wrapping round a short clip), centre-cropped, each degraded by its own TUD draw (all operators,
+    interval 12, ``config.val_prob``).
+
+    One draw at interval 12 is a single combination of operators, so a lone draw says how the model does on
+    that combination only; several draws average over the protocol. Draw 0 is the one of earlier versions.
+    """
     pairs = []
     for k, clip in enumerate(clips):
-        images = clip[: config.val_frames]
-        if config.val_crop is not None:
-            h, w = images.shape[1:3]
-            size = min(config.val_crop, h, w)
-            y, x = (h - size) // 2, (w - size) // 2
-            images = np.ascontiguousarray(images[:, y : y + size, x : x + size])
-        rng = np.random.default_rng([seed, 1_000_003, k])
-        pairs.append((to_tensor(degrade_clip(images, rng, interval=12, prob=config.val_prob)), to_tensor(images)))
+        for draw in range(config.val_draws):
+            start = (draw * config.val_frames) % max(1, len(clip) - config.val_frames + 1)
+            images = clip[start : start + config.val_frames]
+            if config.val_crop is not None:
+                h, w = images.shape[1:3]
+                size = min(config.val_crop, h, w)
+                y, x = (h - size) // 2, (w - size) // 2
+                images = np.ascontiguousarray(images[:, y : y + size, x : x + size])
+            rng = np.random.default_rng([seed, 1_000_003, k] + ([draw] if draw else []))
+            degraded = degrade_clip(images, rng, interval=12, prob=config.val_prob)
+            pairs.append((to_tensor(degraded), to_tensor(images)))
     return pairs

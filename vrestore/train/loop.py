@@ -204,7 +204,7 @@ def train(
     clips = [load_clip(p, config.data.max_side) for p in find_clips([config.resolve(s) for s in config.data.train])]
     sample_type = PooledSamples if config.data.pool else TrainSamples
     samples = sample_type(clips, config.data, config.seed, config.steps * config.batch_size * world.size)
-    val_clips = [load_clip(p, config.data.max_side, config.data.val_frames)
+    val_clips = [load_clip(p, config.data.max_side, config.data.val_frames * config.data.val_draws)
                  for p in find_clips([config.resolve(s) for s in config.data.val])] if config.data.val else []
     val_pairs = validation_pairs(val_clips, config.data, config.seed) if world.main else []
 
@@ -315,20 +315,22 @@ def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int,
 @torch.no_grad()
 def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[torch.Tensor, torch.Tensor]],
              device: torch.device) -> dict[str, float]:
-    """Mean PSNR/SSIM (RGB, 8-bit, BasicSR conventions) of the EMA weights on the validation clips."""
+    """Mean PSNR/SSIM (RGB, 8-bit, BasicSR conventions) of the EMA weights on the validation clips, and the
+    mean PSNR of the degraded inputs (``input_psnr``) to read the gain against."""
     from vrestore.metrics.psnr import psnr
     from vrestore.metrics.ssim import ssim
 
     model = copy.deepcopy(module).eval()
     model.load_state_dict(ema.state)
-    psnrs, ssims = [], []
+    psnrs, ssims, inputs = [], [], []
     for degraded, clean in pairs:
         restored, _ = forward_clip(spec, model, degraded.unsqueeze(0).to(device))
         out = (restored[0].float().clamp(0, 1) * 255).round().cpu()
         ref = (clean * 255).round()
         psnrs.append(float(psnr(out, ref, 255.0).clamp(max=100).mean()))
         ssims.append(float(ssim(out.to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
-    return {"psnr": sum(psnrs) / len(psnrs), "ssim": sum(ssims) / len(ssims)}
+        inputs.append(float(psnr((degraded * 255).round(), ref, 255.0).clamp(max=100).mean()))
+    return {"psnr": sum(psnrs) / len(psnrs), "ssim": sum(ssims) / len(ssims), "input_psnr": sum(inputs) / len(inputs)}
 
 
 def _agreed(flag: bool, world: World, device: torch.device) -> bool:
