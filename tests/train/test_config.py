@@ -30,6 +30,8 @@ def test_defaults_and_types():
         (_recipe(data={"train": ["c"], "intervals": [0]}), "data.intervals"),
         ({"model": "tiny.test", "steps": 3}, "'data' mapping"),
         (_recipe(data={"train": ["c"], "ops": ["gaussian", "sharpen"]}), "unknown operator(s) sharpen"),
+        (_recipe(data={"train": ["c"], "bitrate_frame_size": [854]}), "data.bitrate_frame_size"),
+        (_recipe(data={"train": ["c"], "val_draws": 0}), "data.val_draws"),
     ],
 )
 def test_bad_recipes_say_what_is_wrong(recipe, fragment):

@@ -6,7 +6,7 @@ import torch
 
 from vrestore.errors import UsageError
 from vrestore.train.config import DataConfig
-from vrestore.train.data import TrainSamples, find_clips, load_clip, pick_frames, validation_pairs
+from vrestore.train.data import TrainSamples, degrade_clip, find_clips, load_clip, pick_frames, validation_pairs
 
 
 def test_find_and_load_a_frame_folder(frame_folder):
@@ -104,3 +104,24 @@ def test_validation_keeps_the_tud_protocol_whatever_the_training_stage_draws(fra
     clean = DataConfig(train=("x",), val_frames=4, val_crop=40, val_prob=1.0)  # every operator dropped
     degraded, reference = validation_pairs([clip], clean, 0)[0]
     assert torch.equal(degraded, reference)
+
+
+def test_bitrate_density_scales_only_video_rates():
+    from vrestore.degrade.schedule import FramePlan, Step
+    from vrestore.train.data import at_bitrate_density
+
+    plan = FramePlan(0, 0, (Step("gaussian", {"sigma": 10.0}), Step("video", {"codec": "mpeg4", "bit_rate": 50_000})))
+    scaled = at_bitrate_density(plan, 272 * 272 / (854 * 480))
+    assert scaled.steps[0] == plan.steps[0]
+    assert scaled.steps[1].params == {"codec": "mpeg4", "bit_rate": 9_024}  # 50 kbit x 73984/409920
+    assert at_bitrate_density(plan, 1e-6).steps[1].params["bit_rate"] == 1_000  # the operator's floor
+
+
+def test_bitrate_frame_size_makes_training_crops_as_coarse_as_full_frames(frame_folder):
+    clip = load_clip(frame_folder)[:2, :64, :64]
+    rng = lambda: np.random.default_rng(5)  # noqa: E731
+    video_only = {"interval": 2, "prob": 0.0, "ops": ("video",)}
+    as_drawn = degrade_clip(clip, rng(), **video_only)
+    full_frame = degrade_clip(clip, rng(), **video_only, bitrate_frame_size=(854, 480))
+    error = lambda x: float(np.abs(x.astype(float) - clip).mean())  # noqa: E731
+    assert error(full_frame) > error(as_drawn)

@@ -26,6 +26,9 @@ class DataConfig:
     Validation always uses all TUD operators at interval 12, each kept with probability ``1 - val_prob``
     (the protocol's ``TUD_PROB`` by default), whatever ``ops`` and ``prob`` a curriculum stage trains on;
     ``val_draws`` windows of ``val_frames`` frames per validation clip, each with its own draw of operators.
+    ``bitrate_frame_size`` [width, height]: the frame size the protocol's video bit rates are meant for (the
+    test clips' 854x480); a training or validation crop then gets the bit rate of its share of the pixels
+    (``train.data.at_bitrate_density``). Unset: the bit rates as drawn, whatever the crop size.
     ``pool`` > 0 cuts samples from that many pre-degraded segments, each serving ``pool_reuse`` samples on
     average, instead of degrading every sample (``train.pool`` explains it; 0 = degrade on the fly).
     """
@@ -46,6 +49,7 @@ class DataConfig:
     workers: int = 0
     pool: int = 0
     pool_reuse: int = 16
+    bitrate_frame_size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,9 @@ def _check(config: TrainConfig) -> None:
             raise UsageError(f"training setting {name} = {value} must be at least 1")
     if not config.data.train:
         raise UsageError("training setting data.train lists no clips; name frame folders, videos or globs")
+    size = config.data.bitrate_frame_size
+    if size is not None and (len(size) != 2 or min(size) < 1):
+        raise UsageError("training setting data.bitrate_frame_size must be [width, height], e.g. [854, 480]")
     if not all(i >= 1 for i in config.data.intervals) or not config.data.intervals:
         raise UsageError("training setting data.intervals must list positive frame counts, e.g. [6, 12, 24]")
     if not all(0.0 <= p <= 1.0 for p in (config.data.weather, config.data.prob, config.data.val_prob)):
