@@ -89,3 +89,20 @@ def test_lr_schedule_warms_up_then_decays(write_recipe):
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(factors[9:], factors[10:], strict=False))
     assert lr_factor(100, config) == pytest.approx(0.01)
+
+
+def test_frozen_parameters_stay_fixed_and_can_be_thawed_on_resume(write_recipe, tmp_path):
+    initial = build_model(load_config(write_recipe(steps=4)))[1].state_dict()  # the seeded start of every run
+    frozen = load_config(write_recipe("f.yml", steps=4, freeze=["head"]))
+    train(frozen, stop_at=2)
+    after = _state(tmp_path / "run" / "last.pth")["model"]
+    assert torch.equal(after["head.weight"], initial["head.weight"])
+    assert not torch.equal(after["tail.weight"], initial["tail.weight"])
+    thawed = load_config(write_recipe("t.yml", steps=4))  # the same run, head no longer frozen
+    train(thawed, resume=True)
+    assert not torch.equal(_state(tmp_path / "run" / "last.pth")["model"]["head.weight"], initial["head.weight"])
+
+
+def test_freezing_an_unknown_module_is_refused(write_recipe):
+    with pytest.raises(UsageError, match="'spynet' names no parameter"):
+        train(load_config(write_recipe(steps=2, freeze=["spynet"])))

@@ -70,6 +70,7 @@ class TrainConfig:
     charbonnier_eps: float = 1e-6
     ema_decay: float = 0.999
     bf16: bool = False
+    freeze: tuple[str, ...] = ()
     checkpoint_every: int = 500
     val_every: int = 500
     log_every: int = 10

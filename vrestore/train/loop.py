@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,8 @@ def train(
         torch.cuda.set_device(device)
     spec, module = build_model(config)
     place_for_training(spec, module, device)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    freeze(module, config.freeze)
     network: nn.Module = module
     if world.size > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -186,7 +188,6 @@ def train(
         network = DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
                                           find_unused_parameters=bool(getattr(module, "routes_sparsely", False)))
     ema = Ema(module, config.ema_decay)
-    trainable = [p for p in module.parameters() if p.requires_grad]
     optimizer = make_optimizer(trainable, config, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
     step = 0
@@ -261,6 +262,22 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig, device: torc
     return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay,
                              fused=fused)
 
+
+
+def freeze(module: nn.Module, prefixes: Sequence[str]) -> None:
+    """Keep the parameters whose names start with one of ``prefixes`` fixed (e.g. ``spynet`` after its pretraining).
+
+    They stay in the optimiser, which skips parameters without a gradient, so a run can freeze or thaw them
+    between ``--resume`` chunks; no autograd graph is recorded through a frozen part, so it costs no backward.
+    """
+    named = dict(module.named_parameters())
+    for prefix in prefixes:
+        matched = [p for name, p in named.items() if name == prefix or name.startswith(prefix + ".")]
+        if not matched:
+            raise UsageError(f"training setting freeze: '{prefix}' names no parameter of the model; "
+                             "give a module name such as 'spynet'")
+        for parameter in matched:
+            parameter.requires_grad_(False)
 
 def place_for_training(spec: ModelSpec, module: nn.Module, device: torch.device) -> None:
     """Move ``module`` to ``device`` in training mode, with the speed settings measured for it: the spec's
