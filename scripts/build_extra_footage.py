@@ -3,7 +3,7 @@
 Usage:  python scripts/build_extra_footage.py MIRRORS_DIR [--out ../footage] [--max-frames 120]
 
 MIRRORS_DIR holds bare git mirrors named ``owner+name/repo`` (what the project's ``fetch`` tool writes, e.g.
-/work/.mirror); nothing is downloaded here. Every source below becomes OUT/<name>/00000.jpg... (JPEG quality
+/work/.mirror); nothing is downloaded here. Every source below becomes OUT/clips/<name>/00000.jpg... (JPEG quality
 95), its shorter side brought down to 480 pixels with area averaging when larger (the scale of the DAVIS
 training and test frames; averaging also hides most of the sources' own compression), at most
 ``--max-frames`` frames each so that no clip dominates the draws. OUT/SOURCES.md records repository, commit,
@@ -93,7 +93,7 @@ def main() -> None:
         mirror = args.mirrors / source.repo.replace("/", "+") / "repo"
         commit = git(mirror, "rev-parse", "HEAD").decode().strip()
         images = [shrink(im) for im in frames_of(mirror, source, args.max_frames)]
-        folder = args.out / source.name
+        folder = args.out / "clips" / source.name
         folder.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(images):
             cv2.imwrite(str(folder / f"{i:05d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
