@@ -4,12 +4,14 @@
 - ``shared_data``: the real clips in ``../shared/data`` next to the repository; skips when absent.
 - ``make_clip``: writes small synthetic videos with PyAV (lossless ffv1, x264, 10-bit, VFR, tags, audio);
   ``gradients`` gives its default test pattern.
+- ``read_only_folder``: an empty folder nobody may write into (skips where the user can, as root can).
 """
 
 from __future__ import annotations
 
+import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -190,6 +192,20 @@ def _write_audio(out: Any, stream: Any, seconds: float) -> None:
             out.mux(packet)
     for packet in stream.encode(None):
         out.mux(packet)
+
+
+@pytest.fixture()
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """``tmp_path/locked``, empty and read-only (0o500) for the test; skips where the user can still write into it."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write into read-only folders (root)")
+        yield locked
+    finally:
+        locked.chmod(0o700)
 
 
 @pytest.fixture()

@@ -75,6 +75,17 @@ def assert_one_line_error(result, code: int, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def assert_one_line_message(excinfo, *needles: str) -> None:
+    """A raised error (``pytest.raises``'s ExceptionInfo) whose message is one line holding each needle.
+
+    The library-level twin of :func:`assert_one_line_error`, which checks what the CLI prints.
+    """
+    message = str(excinfo.value)
+    assert "\n" not in message, message
+    for needle in needles:
+        assert needle in message, (needle, message)
+
+
 def noisy_gradient_frames(folder: Path, levels: list[float], offset: float = 50.0, slope: float = 120.0) -> Path:
     """PNG frames 160x120 of a smooth gradient, frame i with seeded Gaussian noise of ``levels[i]`` (0-255)."""
     import cv2
