@@ -20,6 +20,8 @@ import av
 import numpy as np
 import pytest
 
+from tests.helpers import mux_all
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
 
@@ -139,24 +141,25 @@ def write_clip(
         if rotation is not None:
             video.set_display_rotation(rotation)
         sound = _add_audio(out) if audio else None
-        for i, image in enumerate(images):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=src_format)
-            frame = frame.reformat(
-                format=pix_fmt,
-                src_colorspace=_SWS_MATRIX[matrix],
-                dst_colorspace=_SWS_MATRIX[matrix],
-                src_color_range="JPEG",
-                dst_color_range="JPEG" if full_range else "MPEG",
-                interpolation="BICUBIC",
-            )
-            if pts is not None:
-                frame.pts, frame.time_base = pts[i], time_base
-            else:
-                frame.pts, frame.time_base = i, 1 / Fraction(rate)
-            for packet in video.encode(frame):
-                out.mux(packet)
-        for packet in video.encode(None):
-            out.mux(packet)
+
+        def frames() -> Iterator[Any]:
+            for i, image in enumerate(images):
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=src_format)
+                frame = frame.reformat(
+                    format=pix_fmt,
+                    src_colorspace=_SWS_MATRIX[matrix],
+                    dst_colorspace=_SWS_MATRIX[matrix],
+                    src_color_range="JPEG",
+                    dst_color_range="JPEG" if full_range else "MPEG",
+                    interpolation="BICUBIC",
+                )
+                if pts is not None:
+                    frame.pts, frame.time_base = pts[i], time_base
+                else:
+                    frame.pts, frame.time_base = i, 1 / Fraction(rate)
+                yield frame
+
+        mux_all(out, video, frames())
         if sound is not None:
             _write_audio(out, sound, seconds=len(images) / float(rate))
     return path
@@ -183,15 +186,16 @@ def _write_audio(out: Any, stream: Any, seconds: float) -> None:
     """A 440 Hz tone muxed after the video (fine for tests; real writers interleave)."""
     samples_per_frame = stream.codec_context.frame_size or 1024
     total = int(seconds * 48000)
-    for start in range(0, total, samples_per_frame):
-        t = (np.arange(start, start + samples_per_frame) / 48000.0).astype(np.float32)
-        block = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
-        frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = 48000, start
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
+
+    def tone() -> Iterator[Any]:
+        for start in range(0, total, samples_per_frame):
+            t = (np.arange(start, start + samples_per_frame) / 48000.0).astype(np.float32)
+            block = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, start
+            yield frame
+
+    mux_all(out, stream, tone())
 
 
 @pytest.fixture()

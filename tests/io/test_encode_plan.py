@@ -8,7 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from tests.io.writing import cfr_frames, frames_info, leftovers, read_video, smooth_images, write_all
+from tests.helpers import leftovers
+from tests.io.writing import cfr_frames, frames_info, read_video, smooth_images, write_all
 from vrestore.errors import UsageError
 from vrestore.io.info import ColorTags
 from vrestore.io.writer import open_writer

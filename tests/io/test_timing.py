@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import leftovers
 from tests.io.writing import (
     audio_packets,
     clip,
     decode_source,
     frames_info,
-    leftovers,
     read_video,
     smooth_images,
     write_all,

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import leftovers
 from tests.io.writing import (
     FAST,
     cfr_frames,
     clip,
     decode_source,
     frames_info,
-    leftovers,
     random_images,
     read_video,
     smooth_images,

@@ -123,10 +123,6 @@ def decode_source(path: Path, width: int, height: int, limit: int | None = None)
     ]
 
 
-def leftovers(folder: Path, keep: set[str] = frozenset()) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
-
-
 def clip(name: str) -> Path:
     path = CLIPS / name
     if not path.is_file():
