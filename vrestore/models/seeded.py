@@ -10,6 +10,9 @@ rule is kept exactly as the goldens were made with it; a change to one changes e
 - :func:`normal_per_key`: the RVRT goldens (scripts/rvrt_reference.py; scripts/rvrt_gpu_check.py).
 - :func:`normal_haar`: the DynStaticNet golden (scripts/make_dynstaticnet_golden.py).
 - :func:`default_init`: ``pgdenet.test``, ``dynstaticnet.test`` (PyTorch's own initialisation from a fixed seed).
+- :func:`fill_normal`: the toy convolutions of the engine tests (tests/engine/toy_models.py).
+
+``tiny.test`` keeps its own drawn smoothing filters (vrestore/models/tiny): a design, not a random rule.
 """
 
 from __future__ import annotations
@@ -109,6 +112,16 @@ def default_init(factory: Callable[[], M], seed: int) -> M:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return factory()
+
+
+def fill_normal(module: M, seed: int, stds: Mapping[str, float]) -> M:
+    """Set each parameter named in ``stds`` to N(0, std^2), drawn in that order from one generator; return it."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, std in stds.items():
+            parameter = module.get_parameter(name)
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * std)
+    return module
 
 
 def shapes_of(module: nn.Module) -> dict[str, torch.Size]:
