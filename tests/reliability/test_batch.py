@@ -108,7 +108,7 @@ def test_shards_split_the_batch_deterministically(cli, clips, tmp_path):
 )
 def test_bad_batch_options_are_usage_errors(cli, clips, tmp_path, args):
     result = cli("restore", clips, "-o", tmp_path / "o", "-m", "tiny.test", *args)
-    assert result.code == 2 and result.stderr.startswith("error: ")
+    assert_one_line_error(result, 2)
     assert not (tmp_path / "o").exists()
 
 
