@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import leftovers
 from tests.io.writing import cfr_frames, frames_info, read_video, smooth_images, write_all
-from vrestore.errors import UsageError
+from vrestore.errors import OutputError, UsageError
 from vrestore.io.info import ColorTags
 from vrestore.io.writer import open_writer
 from vrestore.options import EncodeOptions
@@ -75,3 +75,41 @@ def test_even_only_pix_fmt_with_odd_size_is_refused(tmp_path: Path) -> None:
 def test_unknown_codec_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="nosuchcodec"):
         open_writer(tmp_path / "o.mkv", frames_info(), width=64, height=48, encode=EncodeOptions(codec="nosuchcodec"))
+
+
+# --------------------------------------------------------------------------------------------- the plan itself
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "overrides", "codec", "pix_fmt", "rgb"),
+    [
+        ("o.mp4", (64, 48), {}, "libx264", "yuv420p", False),
+        ("o.mkv", (243, 137), {}, "libx264", "yuv444p", False),  # odd size: full chroma
+        ("o.mov", (64, 48), {"pix_fmt": "yuv444p"}, "libx264", "yuv444p", False),  # a 4:4:4 source stays 4:4:4
+        ("o.webm", (64, 48), {}, "libvpx-vp9", "yuv420p", False),
+    ],
+)
+def test_plan_follows_the_container_and_the_source(name, size, overrides, codec, pix_fmt, rgb) -> None:
+    from vrestore.io.encode_plan import plan_encoding
+
+    plan = plan_encoding(Path(name), frames_info(*size, **overrides), EncodeOptions(), width=size[0], height=size[1])
+    assert (plan.codec, plan.pix_fmt, plan.rgb) == (codec, pix_fmt, rgb)
+
+
+def test_ffv1_is_stored_as_rgb_and_aliases_name_encoders() -> None:
+    from vrestore.io.encode_plan import plan_encoding
+
+    lossless = plan_encoding(Path("o.mkv"), frames_info(), EncodeOptions(codec="ffv1"), width=64, height=48)
+    assert (lossless.codec, lossless.pix_fmt, lossless.rgb) == ("ffv1", "bgr0", True)
+    deep = plan_encoding(Path("o.mkv"), frames_info(bit_depth=16, pix_fmt="rgb48le"), EncodeOptions(codec="ffv1"),
+                         width=64, height=48)
+    assert deep.pix_fmt == "gbrp16le"
+    x264 = plan_encoding(Path("o.mp4"), frames_info(), EncodeOptions(codec="h264", crf=20), width=64, height=48)
+    assert x264.codec == "libx264" and x264.options == {"preset": "medium", "crf": "20"}
+
+
+def test_unknown_extension_is_an_output_error() -> None:
+    from vrestore.io.encode_plan import plan_encoding
+
+    with pytest.raises(OutputError, match=r"\.avi"):
+        plan_encoding(Path("o.avi"), frames_info(), EncodeOptions(), width=64, height=48)

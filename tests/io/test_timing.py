@@ -93,3 +93,43 @@ def test_real_vfr_clips_keep_timestamps_and_audio(tmp_path: Path, name: str, ext
     src_audio, out_audio = audio_packets(source), audio_packets(dest)
     assert [p for p, _ in out_audio] == [p for p, _ in src_audio]  # every packet, byte-identical
     assert max(abs(a - b) for (_, a), (_, b) in zip(src_audio, out_audio, strict=True)) < 1e-3
+
+
+# --------------------------------------------------------------------------------------------- the clock itself
+
+
+def test_rescale_rounds_to_nearest_half_up() -> None:
+    from vrestore.io.timing import rescale
+
+    assert rescale(3, Fraction(1, 1000), Fraction(1, 90000)) == 270
+    assert rescale(1, Fraction(1, 3), Fraction(1, 2)) == 1  # 2/3 of a unit
+    assert rescale(1, Fraction(1, 4), Fraction(1, 2)) == 1  # exactly half: up
+    assert rescale(1, Fraction(1, 5), Fraction(1, 2)) == 0  # 2/5 of a unit
+
+
+def test_time_base_is_the_sources_else_one_frame_at_its_rate_else_25_fps() -> None:
+    from vrestore.io.timing import choose_time_base
+
+    assert choose_time_base(frames_info(time_base=Fraction(1, 90000))) == Fraction(1, 90000)
+    assert choose_time_base(frames_info(time_base=None, frame_rate=Fraction(30000, 1001))) == Fraction(1001, 30000)
+    assert choose_time_base(frames_info(time_base=None, frame_rate=None)) == Fraction(1, 25)
+
+
+@pytest.mark.parametrize(("tb", "scale"), [(Fraction(1, 25), 1000), (Fraction(1, 90000), 90000),
+                                           (Fraction(1, 30000), 30000), (Fraction(1, 10_000_019), 10_000_019)])
+def test_movie_timescale_is_a_multiple_of_milliseconds_and_of_the_time_base(tb: Fraction, scale: int) -> None:
+    from vrestore.io.timing import FrameClock
+
+    assert FrameClock(frames_info(time_base=tb), Path("o.mp4")).movie_timescale() == scale
+
+
+def test_clock_numbers_frames_without_pts_and_refuses_going_back() -> None:
+    from vrestore.io.timing import FrameClock
+
+    image = smooth_images(1, 8, 8)[0]
+    clock = FrameClock(frames_info(time_base=Fraction(1, 1000), frame_rate=Fraction(25)), Path("o.mkv"))
+    assert [clock.next_pts(Frame(image, None, None, i)) for i in range(3)] == [0, 40, 80]
+    assert clock.next_pts(Frame(image, 9, Fraction(1, 100), 3)) == 90
+    assert clock.duration(Frame(image, 10, Fraction(1, 100), 4, duration=1)) == 10
+    with pytest.raises(InputError, match="strictly increase"):
+        clock.next_pts(Frame(image, 90, Fraction(1, 1000), 5))
