@@ -22,7 +22,6 @@ Writes benchmarks/results/cpu_speed-<date>.md with the CPU, flags, torch version
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import platform
 import subprocess
@@ -37,6 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
 from scripts.make_pgdenet_golden import MODE_CONFIG, load_official  # noqa: E402
 from vrestore.engine.autosize import choose_sizes  # noqa: E402
 from vrestore.engine.host_memory import keep_freed_memory  # noqa: E402
@@ -49,7 +49,6 @@ from vrestore.models.pgdenet.network import PGDENet  # noqa: E402
 from vrestore.models.seeded import fill_seeded  # noqa: E402
 from vrestore.options import ClipOptions, TileOptions  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 SEED = 11
 CLIP = ROOT.parent / "shared" / "data" / "clips" / "airplane-360p-audio.mp4"
 
@@ -184,17 +183,14 @@ def main() -> None:
     cpuinfo = Path("/proc/cpuinfo")
     wanted = {"avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
     flags = sorted(set(cpuinfo.read_text().split()) & wanted) if cpuinfo.exists() else []
-    header = [f"# CPU speed, {dt.date.today()}", "",
-              f"- command: `python {' '.join(sys.argv)}`",
-              f"- CPU: {cpu_model()} ({torch.get_num_threads()} torch threads), flags {', '.join(flags)}, "
+    header = [f"# CPU speed, {today()}", "",
+              f"- command: `{command()}`",
+              f"- CPU: {cpu_model('unknown CPU')} ({torch.get_num_threads()} torch threads), flags {', '.join(flags)}, "
               f"fast bf16: {cpu_has_fast_bf16()}",
               f"- torch {torch.__version__}, Python {platform.python_version()}, clip {args.clip.name}", ""]
     text = "\n".join(header + lines) + "\n"
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"cpu_speed-{dt.date.today()}.md"
-    out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"wrote {out}")
+    write_results(text, "cpu_speed")
 
 
 def default_model_only(clip: Path, height: int, width: int) -> tuple[int, float]:
@@ -208,13 +204,6 @@ def default_model_only(clip: Path, height: int, width: int) -> tuple[int, float]
     return length, window.shape[1] / seconds
 
 
-def cpu_model() -> str:
-    info = Path("/proc/cpuinfo")
-    if info.exists():
-        for line in info.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

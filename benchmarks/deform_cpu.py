@@ -8,7 +8,6 @@ Writes benchmarks/results/deform_cpu-<date>.md (device, command, date, numbers).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import platform
 import sys
 import time
@@ -20,7 +19,9 @@ import torch
 import vrestore.models.common.deform as deform
 from vrestore.models import build, get_spec
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
+
 OPS = {"torchvision": deform._torchvision_op, "sampled": deform.sampled_deform_conv2d}
 
 
@@ -77,16 +78,14 @@ def main() -> None:
     net = {name: network_time(name, 640, 360, 4) for name in OPS}
     rows.append(f"| pgdenet.official forward, 640x360, 4-frame clip (ms per frame) | {net['torchvision'] * 1e3:.0f} | "
                 f"{net['sampled'] * 1e3:.0f} | {net['torchvision'] / net['sampled']:.2f}x |")
-    date = dt.date.today().isoformat()
+    date = today()
     lines = [f"# CPU deformable convolution: torchvision vs sampled, {date}", "",
-             f"- device: CPU {platform.processor() or platform.machine()}, {args.threads} threads, "
+             f"- device: CPU {cpu_name()}, {args.threads} threads, "
              f"torch {torch.__version__}, python {platform.python_version()}",
-             f"- command: `python {' '.join(sys.argv)}`", "",
+             f"- command: `{command()}`", "",
              "| case | torchvision (ms) | sampled (ms) | speed-up |", "|---|---:|---:|---:|", *rows, ""]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"deform_cpu-{date}.md"
-    out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+    write_results("\n".join(lines), "deform_cpu", date=date)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,17 @@ decoder query) and writes benchmarks/results/dynstaticnet_speed-<date>-<device>.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
 
 from vrestore.models.dynstaticnet.net import DynStaticNet
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import cpu_name, today, write_results  # noqa: E402
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -60,24 +62,23 @@ def main() -> None:
     args = parser.parse_args()
     device, dtype = torch.device(args.device), DTYPES[args.dtype]
     net = DynStaticNet(dim=args.dim).eval().to(device=device, dtype=dtype)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name("cpu")
     rows = []
     for text in args.sizes.split(","):
         h, w = (int(v) for v in text.lower().split("x"))
         r = measure(net, (h, w), device, dtype, args.repeat)
         rows.append(f"| {h}x{w} | {r['seconds']:.3f} | {r['fps']:.2f} | {r['peak_gib']:.2f} | {bool(r['same'])} |")
         print(rows[-1], flush=True)
-    today = dt.date.today().isoformat()
-    out = Path(__file__).parent / "results" / f"dynstaticnet_speed-{today}-{device.type}.md"
-    out.write_text(
-        f"# DynStaticNet speed ({today})\n\nDevice: {name}; torch {torch.__version__}; width {args.dim}; "
+    date = today()
+    write_results(
+        f"# DynStaticNet speed ({date})\n\nDevice: {name}; torch {torch.__version__}; width {args.dim}; "
         f"{args.dtype}; one 10-frame clip, whole frame, median of {args.repeat} after a warm-up.\n"
         f"Command: `python benchmarks/dynstaticnet_speed.py --device {args.device} --dim {args.dim} "
         f"--sizes {args.sizes} --repeat {args.repeat} --dtype {args.dtype}`\n\n"
         "| size (HxW) | s / clip | frames / s | peak GiB | repeatable |\n|---|---|---|---|---|\n"
-        + "\n".join(rows) + "\n"
+        + "\n".join(rows) + "\n",
+        "dynstaticnet_speed", device.type, date=date,
     )
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

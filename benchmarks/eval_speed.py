@@ -17,7 +17,6 @@ code 1 when the values disagree.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -39,7 +38,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from vrestore.io.reader import open_reader
 from vrestore.metrics.video import EvalOptions, evaluate_pair
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import cpu_model, today, write_results  # noqa: E402
 
 
 def write_lossless(path: Path, images: list[np.ndarray]) -> None:
@@ -111,16 +111,6 @@ def timed(function, *args):
     return time.perf_counter() - started, result
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100)
@@ -153,7 +143,7 @@ def main() -> int:
     print(f"vrestore eval (in-process): {ours_t:.2f} s; `vrestore eval` command: {cli_t:.2f} s; "
           f"scikit-image loop: {base_t:.2f} s; speed-up x{ratio:.2f} (command x{cli_ratio:.2f})")
     print(f"largest difference: PSNR {psnr_gap:.2e} dB, SSIM {ssim_gap:.2e} (command SSIM {cli_gap:.2e})")
-    today = dt.date.today().isoformat()
+    date = today()
     command = (f"python benchmarks/eval_speed.py --frames {n} --size {args.size} --format {args.format} "
                f"--device {args.device} --repeat {args.repeat}")
 
@@ -161,13 +151,11 @@ def main() -> int:
         return ", ".join(f"{v:.2f}" for v in values)
 
     stored = "PNG frame folders" if args.format == "png" else "ffv1 bgr0 .mkv files"
-    RESULTS.mkdir(exist_ok=True)
-    report = RESULTS / f"eval_speed-{today}-{args.format}-{args.device.replace(':', '')}.md"
-    report.write_text("\n".join([
-        f"# eval speed vs a per-frame scikit-image loop ({today})",
+    write_results("\n".join([
+        f"# eval speed vs a per-frame scikit-image loop ({date})",
         "",
         f"- command: `{command}`",
-        f"- device: {cpu_name()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}; "
+        f"- device: {cpu_model()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}; "
         f"scoring on `{args.device}`",
         f"- software: python {platform.python_version()}, torch {torch.__version__}, opencv {cv2.__version__}, "
         f"scikit-image {skimage.__version__}, numpy {np.__version__}",
@@ -188,8 +176,7 @@ def main() -> int:
         f"Speed-up: x{ratio:.2f} in-process, x{cli_ratio:.2f} for the command (acceptance: >= 3).",
         f"Largest per-frame difference from scikit-image: PSNR {psnr_gap:.1e} dB, SSIM {ssim_gap:.1e} "
         "(acceptance: < 1e-4 dB, < 1e-5).",
-    ]) + "\n")
-    print(f"wrote {report}")
+    ]) + "\n", "eval_speed", args.format, args.device.replace(":", ""), date=date)
     return 0 if psnr_gap < 1e-4 and max(ssim_gap, cli_gap) < 1e-5 else 1
 
 

@@ -10,7 +10,6 @@ reported by ``restore --profile --json``). Writes benchmarks/results/memory_vs_l
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -25,7 +24,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import cpu_name, today, write_results  # noqa: E402
 
 
 def make_clip(path: Path, frames: int, width: int, height: int) -> None:
@@ -113,16 +113,14 @@ def main() -> int:
         vram_growth = (rows[1][3] - rows[0][3]) / rows[0][3] * 100
     print(f"growth from {rows[0][0]} to {rows[1][0]} frames: peak {growth:+.1f} %, median {median_growth:+.1f} %"
           + (f", VRAM {vram_growth:+.1f} %" if vram_growth is not None else ""))
-    RESULTS.mkdir(exist_ok=True)
-    today = dt.date.today().isoformat()
-    report = args.out or RESULTS / f"memory_vs_length-{today}-{args.model}-{args.device}.md"
+    date = today()
     lines = [
-        f"# Peak memory vs video length ({today})",
+        f"# Peak memory vs video length ({date})",
         "",
         f"- command: `python benchmarks/memory_vs_length.py --frames {args.frames[0]} {args.frames[1]} "
         f"--size {args.size} --model {args.model} --device {args.device} --dtype {args.dtype}"
         f"{' --weights ' + args.weights if args.weights else ''}`",
-        f"- device: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
+        f"- device: {cpu_name()}, {os.cpu_count()} CPUs, {platform.system()}; "
         f"python {platform.python_version()}",
         f"- measured: peak resident set size of the `vrestore restore --profile --json` process (x264 {args.size} "
         "input); peak VRAM as reported by the run (CUDA only); tile/clip as chosen by the run: "
@@ -136,8 +134,7 @@ def main() -> int:
         + (f"; of the peak VRAM: {vram_growth:+.1f} %." if vram_growth is not None else "."),
         "About 550 MiB of the total is the imported libraries (torch, PyAV, OpenCV) before any frame.",
     ]
-    report.write_text("\n".join(lines) + "\n")
-    print(f"wrote {report}")
+    write_results("\n".join(lines) + "\n", "memory_vs_length", args.model, args.device, date=date, out=args.out)
     return 0 if abs(growth) < 10 and (vram_growth is None or abs(vram_growth) < 10) else 1
 
 

@@ -17,10 +17,10 @@ Writes benchmarks/results/noise_estimate-<date>.md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +31,9 @@ from vrestore.io.frames import find_frame_files, read_image
 from vrestore.metrics.noise import estimate_noise, estimate_noise_frames
 from vrestore.synth_api import SynthOptions, synthesize
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import cpu_name, today, write_results  # noqa: E402
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
 WINDOW = 16  # rvrt.denoise-davis's clip length
 
@@ -118,7 +120,7 @@ def main() -> None:
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0, 5, 10, 20, 30, 50])
     parser.add_argument("--interval", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--date", default=datetime.date.today().isoformat())
+    parser.add_argument("--date", default=today())
     args = parser.parse_args()
     names = sorted(p.name for p in args.data.iterdir() if p.is_dir())
     clips = {n: [read_image(f) for f in find_frame_files(args.data / n)[: args.frames]] for n in names}
@@ -133,7 +135,7 @@ def main() -> None:
         "# Noise level estimation (--sigma auto, vrestore analyze)",
         "",
         f"Date {args.date}. Command: `{command}`. Device: {platform.machine()} CPU ({os.cpu_count()} cores, "
-        f"{platform.processor() or 'unknown'}), numpy/OpenCV; {per_frame_s * 1000:.0f} ms per {size[1]}x{size[0]} "
+        f"{cpu_name('unknown')}), numpy/OpenCV; {per_frame_s * 1000:.0f} ms per {size[1]}x{size[0]} "
         "frame (the estimate, also the time of the Gaussian part divided by its frames). Estimator: "
         "`vrestore/metrics/noise.py` (Chen et al. 2015 patch PCA on weakly textured luma patches, Liu et al. 2013).",
         "",
@@ -159,10 +161,7 @@ def main() -> None:
         *tud,
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"noise_estimate-{args.date}.md"
-    path.write_text("\n".join(lines))
-    print(f"wrote {path}")
+    write_results("\n".join(lines), "noise_estimate", date=args.date)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ Writes benchmarks/results/pgdenet_windows-<date>-<model>.md (device, command, da
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
-import platform
 import sys
 import time
 from fractions import Fraction
@@ -31,7 +29,9 @@ from vrestore.io.reader import open_reader
 from vrestore.models import build, get_spec
 from vrestore.options import ClipOptions
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
+
 PAIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "pairs" / "carphone"
 
 
@@ -106,14 +106,14 @@ def main() -> None:
         per = time_per_frame(args.time_model, (w, h), args.time_frames, torch.get_num_threads())
         rows.append((f"CPU s/frame, {args.time_model} random weights, {w}x{h}, {args.time_frames}-frame clip",
                      f"{per:.2f}"))
-    date = dt.date.today().isoformat()
+    date = today()
     weights = str(args.weights) if args.weights else f"the registered weights of {args.model} (bundled or seeded)"
     lines = [
         f"# PGDENet whole-clip vs windowed inference, {date}",
         "",
-        f"- device: {args.device}, {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        f"- device: {args.device}, {cpu_name()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads",
-        f"- command: `python {' '.join(sys.argv)}`",
+        f"- command: `{command()}`",
         f"- clip: pairs/carphone (176x144), first {args.frames} frames; window {args.window}, overlap {args.overlap}",
         f"- model {args.model}, weights: {weights}",
         "",
@@ -122,11 +122,8 @@ def main() -> None:
         *(f"| {k} | {v} |" for k, v in rows),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"pgdenet_windows-{date}-{args.model}.md"
-    out.write_text("\n".join(lines))
     print("\n".join(lines))
-    print(f"wrote {out}")
+    write_results("\n".join(lines), "pgdenet_windows", args.model, date=date)
 
 
 if __name__ == "__main__":

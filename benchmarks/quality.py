@@ -17,7 +17,6 @@ Writes benchmarks/results/quality-<date>.md (and quality.md, the latest) with th
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import platform
 import shlex
@@ -38,7 +37,9 @@ from vrestore.metrics.ssim import ssim
 from vrestore.weights.download import hash_file
 from vrestore.weights.manifest import load_manifest
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import command, today, write_results  # noqa: E402
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
 
 Filter = Callable[[np.ndarray, float], np.ndarray]
@@ -123,9 +124,9 @@ def main() -> None:
     device = torch.cuda.get_device_name(0) if gpu else "CPU"
     tuned = ", ".join(f"{k} {v}" for k, v in chosen.items())
     lines = [f"# Restoration quality on {args.data.name} test clips, TUD-T{args.interval} seed {args.seed} "
-             f"({dt.date.today().isoformat()})", "",
+             f"({today()})", "",
              f"- model: `{args.model}`" + (_describe_weights(args.weights) if args.weights else ""),
-             f"- command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+             f"- command: `{command(quote=True)}`",
              f"- device: {device}"
              f" ({os.cpu_count()} cores), {platform.platform()}; python {platform.python_version()}, "
              f"torch {torch.__version__}",
@@ -141,10 +142,9 @@ def main() -> None:
               f"over the best baseline ({best_baseline}): {means['ours'][0] - means[best_baseline][0]:+.2f} dB.",
               "", "Commands run per clip:", "", "```", *commands, "```", ""]
     text = "\n".join(lines)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"quality-{dt.date.today().isoformat()}.md").write_text(text, encoding="utf-8")
-    (RESULTS / "quality.md").write_text(text, encoding="utf-8")
     print(text)
+    write_results(text, "quality")
+    write_results(text, "quality", dated=False)  # the latest
 
 
 def _describe_weights(path: Path) -> str:

@@ -17,10 +17,8 @@ Needs only the repository, torch, av and numpy.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from memory_vs_length import make_clip  # noqa: E402  (a sibling script)
 
+from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
 from vrestore.api import load_model, restore_video  # noqa: E402
 from vrestore.engine.accel import accelerate  # noqa: E402
 from vrestore.engine.autosize import choose_sizes  # noqa: E402
@@ -42,8 +41,6 @@ from vrestore.engine.tiling import Tiler  # noqa: E402
 from vrestore.models import build, get_spec, resolve_device, resolve_dtype  # noqa: E402
 from vrestore.models.loaded import LoadedModel  # noqa: E402
 from vrestore.options import ClipOptions, EncodeOptions, RestoreOptions, TileOptions  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def make_model(args: argparse.Namespace, dtype: str) -> LoadedModel:
@@ -86,7 +83,7 @@ def model_only_fps(model: LoadedModel, frames: int, height: int, width: int, til
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    return f"{cpu_name()} CPU, {torch.get_num_threads()} threads"
 
 
 def main() -> int:
@@ -141,14 +138,11 @@ def _with_profile(options: RestoreOptions) -> RestoreOptions:
 
 
 def write_report(args: argparse.Namespace, device: torch.device, rows: list) -> None:
-    today = dt.date.today().isoformat()
-    out = args.out or RESULTS / f"speed-{today}-{args.model}-{device.type}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/speed.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    date = today()
     lines = [
-        f"# End-to-end vs model-only speed: {args.model} ({today})",
+        f"# End-to-end vs model-only speed: {args.model} ({date})",
         "",
-        f"- command: `{command}`",
+        f"- command: `{command(quote=True)}`",
         f"- device: {device_name(device)}; {os.cpu_count()} CPUs; torch {torch.__version__}, "
         f"python {platform.python_version()}",
         f"- input: synthetic x264 clip, {args.frames} frames; output {args.codec}; weights: "
@@ -166,8 +160,7 @@ def write_report(args: argparse.Namespace, device: torch.device, rows: list) -> 
         lines.append(f"| {size} | {dtype} | {sizes['tile']} | {sizes['clip']} | {model_fps:.2f} | {e2e_fps:.2f} | "
                      f"{e2e_fps / model_fps:.2f} | {stages} | {'-' if vram is None else f'{vram:.0f}'} |")
     lines += ["", f"Tile/clip choice: {rows[0][2]['how']} ({rows[0][2]['note'] or 'given'})." if rows else ""]
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_results("\n".join(lines) + "\n", "speed", args.model, device.type, date=date, out=args.out)
 
 
 if __name__ == "__main__":

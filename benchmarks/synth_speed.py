@@ -10,10 +10,10 @@ against the clean frames over several seeds, and writes benchmarks/results/synth
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +26,9 @@ from vrestore.degrade import ops
 from vrestore.degrade.pipeline import read_sidecar
 from vrestore.synth_api import SynthOptions, synthesize
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import today, write_results  # noqa: E402
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
 
 
@@ -85,7 +87,7 @@ def main() -> None:
     timings = op_timings()
     finite = np.array([p for p in psnrs if math.isfinite(p)])
     lines = [
-        f"# synth speed and TUD-T{args.interval} PSNR ({dt.date.today().isoformat()})",
+        f"# synth speed and TUD-T{args.interval} PSNR ({today()})",
         "",
         f"- command: `python benchmarks/synth_speed.py --interval {args.interval} --seeds {args.seeds}`",
         f"- device: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
@@ -125,11 +127,8 @@ def main() -> None:
         vals = [v for v in by_count[count] if math.isfinite(v)]
         mean = f"{np.mean(vals):.2f}" if vals else "inf"
         lines.append(f"| {count} | {len(by_count[count])} | {mean} |")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"synth_speed-{dt.date.today().isoformat()}.md"
-    path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"\nwritten to {path}")
+    write_results("\n".join(lines) + "\n", "synth_speed")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from vrestore.frame import Frame
 from vrestore.io.frames import find_frame_files, read_image
 from vrestore.metrics.psnr import psnr
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import write_results  # noqa: E402
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
 
 
@@ -88,8 +91,7 @@ def main() -> None:
         *(f"| {c} | {label} | {p:.2f} | {t:.2f} |" for c, label, p, t in rows),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "temporal_smooth.md").write_text("\n".join(lines))
+    write_results("\n".join(lines), "temporal_smooth", dated=False)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ generation serves. Writes benchmarks/results/train_speed-<date>.md with device, 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import platform
 import subprocess
@@ -38,7 +37,8 @@ from vrestore.train.loop import build_model, make_optimizer, place_for_training,
 from vrestore.train.pool import PooledSamples
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
 
 
 class Recipe:
@@ -170,12 +170,12 @@ def main() -> None:
                     f"{'bf16' if r['bf16'] else 'fp32'} | {r['pool']} | {r['data']:.3f} | {r['build']:.3f} | "
                     f"{r['step']:.3f} | {total:.3f} | {1.0 / total:.3f} | {rates[-1] / rates[0]:.2f}x |")
     frames, crop = workers[0].info["shape"]
-    date = dt.date.today().isoformat()
+    date = today()
     lines = [f"# Training throughput, {workers[0].info['model']}, {date}", "",
-             f"- device: CPU {platform.processor() or platform.machine()} "
+             f"- device: CPU {cpu_name()} "
              f"(capability {torch.backends.cpu.get_cpu_capability()}), {args.threads} threads, "
              f"torch {torch.__version__}, python {platform.python_version()}",
-             f"- command: `python {' '.join(sys.argv)}`",
+             f"- command: `{command()}`",
              f"- sample: {frames} frames of {crop}x{crop}; {args.rounds} alternating rounds of {args.steps} steps "
              f"per recipe after one warm-up step, one worker process per recipe; pool build of one generation "
              f"measured once: {reports[1]['build_s']:.1f} s",
@@ -185,10 +185,8 @@ def main() -> None:
              "| recipe | process settings | batch | precision | pool (segments x reuse) | data s/clip | "
              "pool build s/clip | step s/clip | total s/clip | clips/s | vs base |",
              "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"train_speed-{date}.md"
-    out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+    write_results("\n".join(lines), "train_speed", date=date)
 
 
 if __name__ == "__main__":

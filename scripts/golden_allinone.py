@@ -21,7 +21,7 @@ import av
 import numpy as np
 import torch
 
-from vrestore.models.seeded import seeded_state
+from vrestore.models.seeded import fill_seeded
 
 SEED = 1313
 CLIP = Path(__file__).resolve().parents[1] / "vrestore" / "data" / "chaplin-oldfilm-360p.mp4"
@@ -42,9 +42,7 @@ def first_crop() -> np.ndarray:
 
 
 def run(model: torch.nn.Module, image: np.ndarray) -> tuple[np.ndarray, list[list]]:
-    own = model.state_dict()
-    model.load_state_dict(seeded_state({k: v.shape for k, v in own.items()}, SEED), strict=True)
-    model.eval()
+    own = fill_seeded(model, SEED).eval().state_dict()
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         y = model(x)[0].numpy().astype(np.float32)

@@ -10,7 +10,7 @@ OFFICIAL_REPO is a checkout of github.com/zqx1216155858/DynstaticNet (needs torc
 pytorch_wavelets installed; not vrestore dependencies). The official module is loaded from its source with
 only its CUDA-only tensor constructors made device-agnostic; its MMEditing registry and its unused decord
 import are replaced by stand-ins. Inputs are real DAVIS frames from ../shared/data/train/davis. The width-24
-network gets a seeded random state dict (tests/models/dynstatic_seeded.py) and the decoder's random query
+network gets a seeded random state dict (``normal_haar`` of vrestore/models/seeded.py) and the decoder's random query
 is seeded with torch.manual_seed right before the forward, as vrestore's deterministic mode does.
 """
 
@@ -28,7 +28,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.models.dynstatic_seeded import seeded_state  # noqa: E402
+from vrestore.models.seeded import fill_seeded, normal_haar  # noqa: E402
 
 MODULE = "mmedit/models/backbones/sr_backbones/DynStaticNet.py"
 STATE_SEED = 1216
@@ -86,9 +86,7 @@ def main() -> None:
     write_keys(official, args.out.parent)
     if args.keys_only:
         return
-    net = official.DynStaticNet(dim=24).eval()
-    shapes = {k: v.shape for k, v in net.state_dict().items()}
-    net.load_state_dict(seeded_state(shapes, STATE_SEED))
+    net = fill_seeded(official.DynStaticNet(dim=24).eval(), STATE_SEED, normal_haar)
     golden: dict[str, object] = {"state_seed": STATE_SEED, "query_seed": QUERY_SEED, "dim": 24}
     for name, case in CASES.items():
         clip = frames(args.data, *case)

@@ -26,7 +26,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from vrestore.models.seeded import seeded_state  # noqa: E402
+from vrestore.models.seeded import fill_seeded  # noqa: E402
 
 SEED = 7
 REDUCED = {"mid_channels": 24, "num_blocks": 2, "prompt_size": 16, "prompt_dim": 24, "keyframe_interval": 3,
@@ -116,8 +116,7 @@ def main() -> None:
         args.keys.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {len(lines)} keys to {args.keys}")
         return
-    model = _official_model(mod, REDUCED).eval()
-    model.load_state_dict(seeded_state({k: v.shape for k, v in model.state_dict().items()}, SEED))
+    model = fill_seeded(_official_model(mod, REDUCED).eval(), SEED)
     clip = _frames(7, 256)
     with torch.no_grad():
         out = model(clip.float() / 255)

@@ -8,7 +8,7 @@ and a checkout of JingyunLiang/RVRT (unmodified). Steps:
 1. Builds the official ``deform_attn`` extension from copies of its sources in ``<out>/build`` (two textual
    fixes for torch 2.x: ``THC/THCAtomics.cuh`` -> ``ATen/cuda/Atomic.cuh``; ``distutils`` shimmed on
    Python >= 3.12). If the build fails, the official network runs with the reference op written from the
-   kernel's math (tests/models/rvrt/reference_op.py) and the report says so.
+   kernel's math (vrestore/models/rvrt/reference_op.py) and the report says so.
 2. Op: our grid_sample op vs the official op on random inputs (max |diff|).
 3. Model: for the SR, deblur and denoise configurations with the seeded weights of the CPU goldens, the official
    network (with the op of step 1) vs ours on the GPU; also ours vs the checked-in CPU goldens. Writes GPU
@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.rvrt_reference import GOLDENS, official_network  # noqa: E402
-from tests.models.rvrt.reference_op import extension_forward  # noqa: E402
-from tests.models.rvrt.seeded import seeded_state  # noqa: E402
 from vrestore.models.rvrt.deform_attn import deform_attn  # noqa: E402
 from vrestore.models.rvrt.net import DEBLUR, DENOISE, RVRT, SR  # noqa: E402
+from vrestore.models.rvrt.reference_op import extension_forward  # noqa: E402
+from vrestore.models.seeded import normal_per_key  # noqa: E402
 
 OURS = {"sr": SR, "deblur": DEBLUR, "denoise": DENOISE}
 # Timing inputs (N, T, C, H, W): SR on a REDS-like 180x320 LR clip, deblur/denoise on an official 256 tile.
@@ -108,10 +108,10 @@ def compare_models(net, out: Path, device: str) -> dict:
     report = {}
     for name, (config, seed, shape, sigma) in GOLDENS.items():
         official = net.RVRT(**config).eval()
-        state = seeded_state(official.state_dict(), seed)
+        state = normal_per_key(official.state_dict(), seed)
         official.load_state_dict(state, strict=True)
         ours = RVRT(OURS[name]).eval()
-        ours.load_state_dict(seeded_state(ours.state_dict(), seed), strict=True)
+        ours.load_state_dict(normal_per_key(ours.state_dict(), seed), strict=True)
         official.to(device)
         ours.to(device)
         x, lqs = _input(name, shape, sigma, seed)

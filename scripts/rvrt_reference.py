@@ -5,9 +5,9 @@
 
 ``keys`` writes the official constructor's state-dict key/shape lists per task to tests/models/rvrt/data/.
 ``goldens`` runs the official network, unmodified, on a tiny seeded input with seeded random weights
-(tests/models/rvrt/seeded.py) and stores the output with the seed and shape that remake the input.
+(``normal_per_key`` of vrestore/models/seeded.py) and stores the output with the seed and shape that remake the input.
 The official guided deformable attention is a CUDA extension; here its compiled ``deform_attn_forward`` is
-replaced by the reference written from the kernel's math (tests/models/rvrt/reference_op.py).
+replaced by the reference written from the kernel's math (vrestore/models/rvrt/reference_op.py).
 Needs einops and torchvision.
 """
 
@@ -48,7 +48,7 @@ def official_network(official: Path, forward=None) -> types.ModuleType:
     """Import the official models/network_rvrt.py with the CUDA extension replaced by ``forward``."""
     import torch.utils.cpp_extension as cpp
 
-    from tests.models.rvrt.reference_op import extension_forward
+    from vrestore.models.rvrt.reference_op import extension_forward
 
     real_load = cpp.load
     cpp.load = lambda *a, **k: types.SimpleNamespace(deform_attn_forward=forward or extension_forward)
@@ -71,13 +71,13 @@ def write_keys(official: Path) -> None:
 
 
 def write_goldens(official: Path) -> None:
-    from tests.models.rvrt.seeded import seeded_state
+    from vrestore.models.seeded import normal_per_key
 
     net = official_network(official)
     DATA.mkdir(parents=True, exist_ok=True)
     for name, (config, seed, shape, sigma) in GOLDENS.items():
         model = net.RVRT(**config).eval()
-        model.load_state_dict(seeded_state(model.state_dict(), seed), strict=True)
+        model.load_state_dict(normal_per_key(model.state_dict(), seed), strict=True)
         gen = torch.Generator().manual_seed(seed)
         x = torch.rand(shape, generator=gen)
         lqs = x if sigma is None else torch.cat([x, torch.full_like(x[:, :, :1], sigma / 255)], 2)

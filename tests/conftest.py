@@ -4,12 +4,14 @@
 - ``shared_data``: the real clips in ``../shared/data`` next to the repository; skips when absent.
 - ``make_clip``: writes small synthetic videos with PyAV (lossless ffv1, x264, 10-bit, VFR, tags, audio);
   ``gradients`` gives its default test pattern.
+- ``read_only_folder``: an empty folder nobody may write into (skips where the user can, as root can).
 """
 
 from __future__ import annotations
 
+import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+
+from tests.helpers import mux_all
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
@@ -137,24 +141,25 @@ def write_clip(
         if rotation is not None:
             video.set_display_rotation(rotation)
         sound = _add_audio(out) if audio else None
-        for i, image in enumerate(images):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=src_format)
-            frame = frame.reformat(
-                format=pix_fmt,
-                src_colorspace=_SWS_MATRIX[matrix],
-                dst_colorspace=_SWS_MATRIX[matrix],
-                src_color_range="JPEG",
-                dst_color_range="JPEG" if full_range else "MPEG",
-                interpolation="BICUBIC",
-            )
-            if pts is not None:
-                frame.pts, frame.time_base = pts[i], time_base
-            else:
-                frame.pts, frame.time_base = i, 1 / Fraction(rate)
-            for packet in video.encode(frame):
-                out.mux(packet)
-        for packet in video.encode(None):
-            out.mux(packet)
+
+        def frames() -> Iterator[Any]:
+            for i, image in enumerate(images):
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=src_format)
+                frame = frame.reformat(
+                    format=pix_fmt,
+                    src_colorspace=_SWS_MATRIX[matrix],
+                    dst_colorspace=_SWS_MATRIX[matrix],
+                    src_color_range="JPEG",
+                    dst_color_range="JPEG" if full_range else "MPEG",
+                    interpolation="BICUBIC",
+                )
+                if pts is not None:
+                    frame.pts, frame.time_base = pts[i], time_base
+                else:
+                    frame.pts, frame.time_base = i, 1 / Fraction(rate)
+                yield frame
+
+        mux_all(out, video, frames())
         if sound is not None:
             _write_audio(out, sound, seconds=len(images) / float(rate))
     return path
@@ -181,15 +186,30 @@ def _write_audio(out: Any, stream: Any, seconds: float) -> None:
     """A 440 Hz tone muxed after the video (fine for tests; real writers interleave)."""
     samples_per_frame = stream.codec_context.frame_size or 1024
     total = int(seconds * 48000)
-    for start in range(0, total, samples_per_frame):
-        t = (np.arange(start, start + samples_per_frame) / 48000.0).astype(np.float32)
-        block = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
-        frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = 48000, start
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
+
+    def tone() -> Iterator[Any]:
+        for start in range(0, total, samples_per_frame):
+            t = (np.arange(start, start + samples_per_frame) / 48000.0).astype(np.float32)
+            block = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, start
+            yield frame
+
+    mux_all(out, stream, tone())
+
+
+@pytest.fixture()
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """``tmp_path/locked``, empty and read-only (0o500) for the test; skips where the user can still write into it."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write into read-only folders (root)")
+        yield locked
+    finally:
+        locked.chmod(0o700)
 
 
 @pytest.fixture()

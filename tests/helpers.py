@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import subprocess
 import sys
 from fractions import Fraction
@@ -22,6 +23,15 @@ def run_subprocess(*args: str, timeout: float = 120, **kwargs) -> subprocess.Com
     )
 
 
+def mux_all(out, stream, frames) -> None:
+    """Encode each of ``frames`` (PyAV frames, any iterable) into ``stream`` of ``out``, flush, mux every packet."""
+    for frame in frames:
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+
+
 def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), rate: int = 24) -> Path:
     """Write a small H.264 clip of moving gradients."""
     w, h = size
@@ -29,12 +39,9 @@ def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), r
         stream = out.add_stream("libx264", rate=Fraction(rate, 1))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         yy, xx = np.mgrid[0:h, 0:w]
-        for i in range(frames):
-            img = np.stack([(xx * 4 + i * 8) % 256, (yy * 4) % 256, np.full_like(xx, 128)], -1).astype(np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        images = (np.stack([(xx * 4 + i * 8) % 256, (yy * 4) % 256, np.full_like(xx, 128)], -1).astype(np.uint8)
+                  for i in range(frames))
+        mux_all(out, stream, (av.VideoFrame.from_ndarray(img, format="rgb24") for img in images))
     return path
 
 
@@ -42,7 +49,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def leftovers(folder: Path, keep: set[str]) -> list[str]:
+def leftovers(folder: Path, keep: set[str] = frozenset()) -> list[str]:
     """Names in ``folder`` other than ``keep`` (temporary or partial outputs)."""
     return sorted(p.name for p in Path(folder).iterdir() if p.name not in keep)
 
@@ -75,6 +82,17 @@ def assert_one_line_error(result, code: int, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def assert_one_line_message(excinfo, *needles: str) -> None:
+    """A raised error (``pytest.raises``'s ExceptionInfo) whose message is one line holding each needle.
+
+    The library-level twin of :func:`assert_one_line_error`, which checks what the CLI prints.
+    """
+    message = str(excinfo.value)
+    assert "\n" not in message, message
+    for needle in needles:
+        assert needle in message, (needle, message)
+
+
 def noisy_gradient_frames(folder: Path, levels: list[float], offset: float = 50.0, slope: float = 120.0) -> Path:
     """PNG frames 160x120 of a smooth gradient, frame i with seeded Gaussian noise of ``levels[i]`` (0-255)."""
     import cv2
@@ -86,6 +104,16 @@ def noisy_gradient_frames(folder: Path, levels: list[float], offset: float = 50.
         image = np.clip(base + np.random.default_rng(i).normal(0, level, base.shape), 0, 255).round()
         cv2.imwrite(str(folder / f"{i:03d}.png"), image.astype(np.uint8))
     return folder
+
+
+def random_window(rng: random.Random, max_length: int = 24, nones: int = 1) -> tuple[int, int, int | None]:
+    """A random (clip length, overlap, key-frame interval) for the window-planning sweeps.
+
+    The interval is None with weight ``nones`` against one drawn value that fits the window step.
+    """
+    length = rng.randint(1, max_length)
+    overlap = rng.randint(0, length - 1)
+    return length, overlap, rng.choice([None] * nones + [rng.randint(1, length - overlap)])
 
 
 class Counted:

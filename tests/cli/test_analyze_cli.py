@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import noisy_gradient_frames
+from tests.helpers import assert_one_line_error, noisy_gradient_frames
 
 
 @pytest.fixture()
@@ -40,9 +40,7 @@ def test_bad_input_is_one_line_and_exit_3(run_cli, tmp_path, kind):
     elif kind == "not a video":
         path.write_text("hello, not a video\n" * 50)
     result = run_cli("analyze", path)
-    assert result.code == 3
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.stderr
+    assert_one_line_error(result, 3)
 
 
 def test_bad_samples_is_a_usage_error(run_cli, two_seconds):

@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.helpers import assert_one_line_error
+
 LOSSLESS_RGB = {"codec": "ffv1", "pix_fmt": "bgr0"}
 
 
@@ -39,9 +41,7 @@ def test_frame_count_mismatch_exits_3_with_both_counts(run_cli, make_clip):
     a = make_clip("a.mkv", count=3, **LOSSLESS_RGB)
     b = make_clip("b.mkv", count=5, **LOSSLESS_RGB)
     result = run_cli("eval", a, b)
-    assert result.code == 3
-    assert "has 3 frames" in result.stderr and "has 5" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert_one_line_error(result, 3, "has 3 frames", "has 5")
     allowed = run_cli("eval", a, b, "--allow-length-mismatch", "--json")
     assert allowed.code == 0 and json.loads(allowed.stdout)["videos"][0]["frames"] == 3
 

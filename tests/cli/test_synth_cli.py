@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.degrade.conftest import textured_images, write_frames
+from tests.helpers import assert_one_line_error
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -38,9 +39,7 @@ def test_synth_chain_and_weather_to_folder(run_cli, tmp_path):
 def test_bad_spec_is_a_one_line_usage_error(run_cli, tmp_path):
     clean = write_frames(tmp_path / "clean", textured_images(2))
     res = run_cli("synth", clean, tmp_path / "lq", "--degrade", "gaussian:sigma=abc")
-    assert res.code == 2
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and "'abc' is not a number" in lines[0] and "gaussian:sigma=15" in lines[0]
+    assert_one_line_error(res, 2, "'abc' is not a number", "gaussian:sigma=15")
     assert run_cli("synth", clean, tmp_path / "lq", "--protocol", "tud", "--degrade", "jpeg").code == 2
 
 

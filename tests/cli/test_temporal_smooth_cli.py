@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from tests.helpers import assert_one_line_error
+
 
 def test_out_of_range_strength_is_one_line_and_exit_2(run_cli, small_video, tmp_path):
     result = run_cli("restore", small_video, tmp_path / "out.mp4", "--model", "tiny.test", "--temporal-smooth", "1.5")
-    assert result.code == 2
-    assert result.stderr.strip().count("\n") == 0 and "--temporal-smooth" in result.stderr
+    assert_one_line_error(result, 2, "--temporal-smooth")
     assert not (tmp_path / "out.mp4").exists()
 
 

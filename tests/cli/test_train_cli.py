@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import assert_one_line_error
+
 
 @pytest.fixture()
 def recipe(tmp_path, make_clip):
@@ -52,9 +54,7 @@ def test_bad_recipes_exit_2_with_one_line(run_cli, tmp_path, content, fragment):
     path = tmp_path / "bad.yml"
     path.write_text(content, encoding="utf-8")
     result = run_cli("train", path)
-    assert result.code == 2
-    assert fragment in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert_one_line_error(result, 2, fragment)
 
 
 def test_export_of_a_foreign_file_is_refused(run_cli, tmp_path):

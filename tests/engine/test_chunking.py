@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.helpers import Counted
+from tests.helpers import Counted, random_window
 from vrestore.engine.chunking import resolve_clip, stream_windows
 from vrestore.engine.plan import plan_windows, window_step
 from vrestore.errors import UsageError
@@ -39,9 +39,7 @@ def test_stream_equals_plan(n: int, length: int, overlap: int, k: int | None, sh
 def test_stream_equals_plan_random_sweep() -> None:
     rng = random.Random(5)
     for _ in range(300):
-        length = rng.randint(1, 24)
-        overlap = rng.randint(0, length - 1)
-        k = rng.choice([None, rng.randint(1, length - overlap)])
+        length, overlap, k = random_window(rng)
         check_stream(rng.randint(0, 120), length, overlap, k, rng.random() < 0.6)
 
 

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from tests.helpers import Counted
+from tests.helpers import Counted, random_window
 from vrestore.engine.chunking import stream_shots
 from vrestore.engine.cuts import HISTORY, detect_cuts, mark_cuts
 from vrestore.engine.plan import plan_shots, plan_windows, window_step
@@ -55,9 +55,7 @@ def test_shots_plan_and_stream(cuts: list[int], length: int, overlap: int, k: in
 def test_shots_random_sweep() -> None:
     rng = random.Random(22)
     for _ in range(300):
-        length = rng.randint(1, 24)
-        overlap = rng.randint(0, length - 1)
-        k = rng.choice([None, rng.randint(1, length - overlap)])
+        length, overlap, k = random_window(rng)
         n = rng.randint(0, 120)
         cuts = sorted(rng.sample(range(n + 2), min(n + 2, rng.randint(0, 6))))
         check_shots(n, cuts, length, overlap, k, rng.random() < 0.6)

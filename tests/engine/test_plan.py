@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from tests.helpers import random_window
 from vrestore.engine.plan import Span, plan_axis, plan_tiles, plan_windows
 from vrestore.errors import UsageError
 
@@ -138,9 +139,7 @@ def test_windows_partition(n: int, length: int, overlap: int, k: int | None, shi
 def test_windows_random_sweep() -> None:
     rng = random.Random(99)
     for _ in range(1000):
-        length = rng.randint(1, 40)
-        overlap = rng.randint(0, length - 1)
-        k = rng.choice([None, None, rng.randint(1, max(1, length - overlap))])
+        length, overlap, k = random_window(rng, max_length=40, nones=2)
         check_windows(rng.randint(0, 300), length, overlap, k, rng.random() < 0.7)
 
 

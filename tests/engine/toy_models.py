@@ -11,6 +11,7 @@ from torch import nn
 
 from vrestore.frame import Frame
 from vrestore.models.loaded import LoadedModel
+from vrestore.models.seeded import fill_normal
 from vrestore.models.spec import ModelSpec
 
 
@@ -22,12 +23,7 @@ def make_model(module: nn.Module, **spec_fields: Any) -> LoadedModel:
 
 
 def seeded_conv(cin: int, cout: int, seed: int) -> nn.Conv2d:
-    conv = nn.Conv2d(cin, cout, 3, padding=1)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * 0.3)
-        conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
-    return conv
+    return fill_normal(nn.Conv2d(cin, cout, 3, padding=1), seed, {"weight": 0.3, "bias": 0.1})
 
 
 class Identity(nn.Module):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import assert_one_line_message
 from vrestore.errors import OutputError
 from vrestore.io.info import VideoInfo
 from vrestore.io.output_check import check_output
@@ -34,7 +35,7 @@ def test_check_output_existing_file(tmp_path: Path) -> None:
     (tmp_path / "out.mkv").write_bytes(b"x")
     with pytest.raises(OutputError, match="exists; pass --overwrite") as excinfo:
         check_output(tmp_path / "out.mkv", info, overwrite=False)
-    assert "out.mkv" in str(excinfo.value) and "\n" not in str(excinfo.value)
+    assert_one_line_message(excinfo, "out.mkv")
     check_output(tmp_path / "out.mkv", info, overwrite=True)
 
 
@@ -43,17 +44,9 @@ def test_check_output_missing_parent(tmp_path: Path) -> None:
         check_output(tmp_path / "nope" / "out.mp4", _source(tmp_path), overwrite=False)
 
 
-def test_check_output_read_only_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("running as root: chmod does not make a folder read-only")
-        with pytest.raises(OutputError, match="not writable"):
-            check_output(folder / "out.mp4", _source(tmp_path), overwrite=False)
-    finally:
-        folder.chmod(0o755)
+def test_check_output_read_only_folder(tmp_path: Path, read_only_folder: Path) -> None:
+    with pytest.raises(OutputError, match="not writable"):
+        check_output(read_only_folder / "out.mp4", _source(tmp_path), overwrite=False)
 
 
 def test_check_output_unwritable_folder_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from tests.helpers import mux_all
 from vrestore.errors import InputError, PipeClosed, UsageError
 from vrestore.frame import Frame
 from vrestore.io.info import ColorTags, VideoInfo
@@ -26,13 +27,14 @@ def write_y4m(path: Path, images: list[np.ndarray], pix_fmt: str, rate: Fraction
     with av.open(str(path), "w", format="yuv4mpegpipe", options={"strict": "-1"}) as out:
         stream = out.add_stream("wrapped_avframe", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        for i, image in enumerate(images):
-            frame = av.VideoFrame.from_ndarray(image, format=rgb).reformat(format=pix_fmt)
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+
+        def frames():
+            for i, image in enumerate(images):
+                frame = av.VideoFrame.from_ndarray(image, format=rgb).reformat(format=pix_fmt)
+                frame.pts = i
+                yield frame
+
+        mux_all(out, stream, frames())
     return path
 
 

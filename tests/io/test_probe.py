@@ -10,17 +10,10 @@ import av
 import numpy as np
 import pytest
 
+from tests.helpers import assert_one_line_message
 from vrestore.errors import InputError
 from vrestore.io.info import StreamInfo
 from vrestore.io.probe import bit_depth, probe, rational
-
-
-def assert_one_line_error(excinfo: pytest.ExceptionInfo[InputError], *needles: str) -> None:
-    message = str(excinfo.value)
-    assert "\n" not in message
-    for needle in needles:
-        assert needle in message, message
-
 
 # ------------------------------------------------------------------------------------------ basics
 
@@ -173,25 +166,26 @@ def test_real_vfr_clip_timing(shared_data):
 # ------------------------------------------------------------------------------------------- errors
 
 
-def test_missing_file(tmp_path):
+def assert_refused(source, *needles: str) -> None:
+    """probe(source) raises an InputError with a one-line message holding each needle."""
     with pytest.raises(InputError) as excinfo:
-        probe(tmp_path / "nope.mp4")
-    assert_one_line_error(excinfo, "nope.mp4", "does not exist")
+        probe(source)
+    assert_one_line_message(excinfo, *needles)
+
+
+def test_missing_file(tmp_path):
+    assert_refused(tmp_path / "nope.mp4", "nope.mp4", "does not exist")
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.mp4").write_bytes(b"")
-    with pytest.raises(InputError) as excinfo:
-        probe(tmp_path / "empty.mp4")
-    assert_one_line_error(excinfo, "empty.mp4", "0 bytes")
+    assert_refused(tmp_path / "empty.mp4", "empty.mp4", "0 bytes")
 
 
 @pytest.mark.parametrize("name", ["notes.txt", "notes.mp4"])
 def test_text_file_is_not_a_video(tmp_path, name):
     (tmp_path / name).write_text("this is not a video\n" * 20)
-    with pytest.raises(InputError) as excinfo:
-        probe(tmp_path / name)
-    assert_one_line_error(excinfo, name, "not a video")
+    assert_refused(tmp_path / name, name, "not a video")
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path):
@@ -203,25 +197,19 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         frame.sample_rate = 8000
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             out.mux(packet)
-    with pytest.raises(InputError) as excinfo:
-        probe(path)
-    assert_one_line_error(excinfo, "tone.wav", "no video stream", "audio")
+    assert_refused(path, "tone.wav", "no video stream", "audio")
 
 
 def test_header_only_file_has_no_frames(make_clip, tmp_path):
     data = make_clip("full.mkv", count=4).read_bytes()
     cut = tmp_path / "header-only.mkv"
     cut.write_bytes(data[:700])  # the Matroska header survives, no complete frame does
-    with pytest.raises(InputError) as excinfo:
-        probe(cut)
-    assert_one_line_error(excinfo, "header-only.mkv")
+    assert_refused(cut, "header-only.mkv")
 
 
 def test_raw_yuv_is_refused_with_a_hint(tmp_path):
     (tmp_path / "clip.yuv").write_bytes(b"\x80" * 4096)
-    with pytest.raises(InputError) as excinfo:
-        probe(tmp_path / "clip.yuv")
-    assert_one_line_error(excinfo, "clip.yuv", "y4m")
+    assert_refused(tmp_path / "clip.yuv", "clip.yuv", "y4m")
 
 
 def test_permission_denied(tmp_path, monkeypatch, make_clip):
@@ -230,24 +218,18 @@ def test_permission_denied(tmp_path, monkeypatch, make_clip):
         monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
     else:
         path.chmod(0)
-    with pytest.raises(InputError) as excinfo:
-        probe(path)
-    assert_one_line_error(excinfo, "locked.mkv", "permission denied")
+    assert_refused(path, "locked.mkv", "permission denied")
 
 
 def test_folder_without_images(tmp_path):
     folder = tmp_path / "frames"
     folder.mkdir()
     (folder / "readme.txt").write_text("no images here")
-    with pytest.raises(InputError) as excinfo:
-        probe(folder)
-    assert_one_line_error(excinfo, "frames", "no PNG/JPEG/TIFF/BMP images")
+    assert_refused(folder, "frames", "no PNG/JPEG/TIFF/BMP images")
 
 
 def test_glob_without_matches(tmp_path):
-    with pytest.raises(InputError) as excinfo:
-        probe(str(tmp_path / "frames" / "*.png"))
-    assert_one_line_error(excinfo, "*.png", "matches no")
+    assert_refused(str(tmp_path / "frames" / "*.png"), "*.png", "matches no")
 
 
 def test_truncated_mp4_without_index(shared_data, tmp_path):
@@ -255,9 +237,7 @@ def test_truncated_mp4_without_index(shared_data, tmp_path):
     data = (shared_data / "clips" / "bikes-640x272.mp4").read_bytes()
     cut = tmp_path / "half.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InputError) as excinfo:
-        probe(cut)
-    assert_one_line_error(excinfo, "half.mp4", "truncated")
+    assert_refused(cut, "half.mp4", "truncated")
 
 
 def test_frame_folder_is_probed(tmp_path):

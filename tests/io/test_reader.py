@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -293,33 +294,70 @@ def test_reader_info_matches_probe(make_clip):
         assert reader.info == probe(path)
 
 
-def test_decoder_uses_threads(make_clip):
+def open_descriptors(path: Path) -> int:
+    """How many file descriptors of this process point at ``path`` (what the OS sees of an open source)."""
+    folder = Path("/proc/self/fd")
+    if not folder.is_dir():
+        pytest.skip("needs /proc/self/fd to see which files are open")
+    target, count = path.resolve(), 0
+    for fd in folder.iterdir():
+        try:
+            count += Path(os.readlink(fd)) == target
+        except OSError:  # the descriptor of the listing itself is gone by now
+            pass
+    return count
+
+
+@pytest.fixture()
+def opened(monkeypatch) -> list:
+    """Every container PyAV opens during the test, in order (``av.open`` spied on)."""
+    containers = []
+    real_open = av.open
+
+    def spy(*args, **kwargs):
+        containers.append(real_open(*args, **kwargs))
+        return containers[-1]
+
+    monkeypatch.setattr(av, "open", spy)
+    return containers
+
+
+def test_decoder_uses_threads(make_clip, opened):
     with open_reader(make_clip("a.mkv", count=2)) as reader:
-        assert reader._stream.thread_type.name == "AUTO" or "FRAME" in str(reader._stream.thread_type)
+        stream = opened[-1].streams.video[0]  # the decoding container is the last one opened
+        assert stream.thread_type.name == "AUTO" or "FRAME" in str(stream.thread_type)
+        assert len(list(reader)) == 2
 
 
-def test_abandoned_iteration_closes_the_container(make_clip):
-    reader = open_reader(make_clip("a.mkv", count=6))
+def test_abandoned_iteration_closes_the_source(make_clip):
+    path = make_clip("a.mkv", count=6)
+    reader = open_reader(path)
     frames = iter(reader)
     next(frames)
+    assert open_descriptors(path) == 1
     frames.close()  # what a `for` loop that breaks does once the iterator is dropped
-    assert reader._container is None
+    assert open_descriptors(path) == 0
+    del reader
 
 
 def test_context_manager_closes_on_early_exit(make_clip):
-    with open_reader(make_clip("a.mkv", count=6)) as reader:
+    path = make_clip("a.mkv", count=6)
+    with open_reader(path) as reader:
         for _ in reader:
+            assert open_descriptors(path) == 1
             break
-    assert reader._container is None
+    assert open_descriptors(path) == 0
 
 
 def test_exception_in_consumer_closes(make_clip):
-    reader = open_reader(make_clip("a.mkv", count=6))
+    path = make_clip("a.mkv", count=6)
+    reader = open_reader(path)
     with pytest.raises(ZeroDivisionError):
         with reader:
             for _ in reader:
+                assert open_descriptors(path) == 1
                 raise ZeroDivisionError("the consumer failed")
-    assert reader._container is None
+    assert open_descriptors(path) == 0
 
 
 def test_reader_iterates_once(make_clip):

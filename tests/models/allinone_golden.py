@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vrestore.models.seeded import seeded_state
+from vrestore.models.seeded import fill_seeded
 
 GOLDEN = Path(__file__).parent / "golden" / "allinone_parity.npz"
 
@@ -30,10 +30,8 @@ def key_shapes(module: nn.Module) -> dict[str, list[int]]:
 
 def run_seeded(module: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
     """``module`` with the golden's seeded weights applied to ``x`` (CPU, float32)."""
-    own = module.state_dict()
-    module.load_state_dict(seeded_state({k: v.shape for k, v in own.items()}, seed), strict=True)
     with torch.no_grad():
-        return module.eval()(x)
+        return fill_seeded(module, seed).eval()(x)
 
 
 def one_thread():

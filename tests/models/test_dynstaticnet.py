@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.models.dynstatic_seeded import seeded_state
 from vrestore.models import build, get_spec
 from vrestore.models.dynstaticnet import build_official
 from vrestore.models.dynstaticnet.net import DynStaticNet, HaarDown, QueryNoise
+from vrestore.models.seeded import fill_seeded, normal_haar
 from vrestore.models.spec import Temporal
 
 DATA = Path(__file__).parent / "data"
@@ -31,8 +31,7 @@ def golden() -> dict:
 @pytest.fixture(scope="module")
 def seeded_net(golden) -> DynStaticNet:
     net = DynStaticNet(dim=golden["dim"], seed=golden["query_seed"]).eval()
-    net.load_state_dict(seeded_state({k: v.shape for k, v in net.state_dict().items()}, golden["state_seed"]))
-    return net
+    return fill_seeded(net, golden["state_seed"], normal_haar)
 
 
 @pytest.mark.parametrize("case", ["a", "b"])

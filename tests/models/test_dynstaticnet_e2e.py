@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.helpers import make_video, run_subprocess
 from vrestore.models.dynstaticnet.net import DynStaticNet
+from vrestore.models.seeded import default_init
 
 FRAMES = 12  # more than one 10-frame window: the engine overlaps and blends two
 
@@ -54,8 +55,7 @@ def test_restore_rainy_clip_with_the_test_model(rainy, tmp_path):
 @pytest.mark.slow
 def test_restore_with_an_official_style_checkpoint(rainy, tmp_path):
     # The official architecture at width 8 (read from the checkpoint), saved the way MMEditing saves it.
-    torch.manual_seed(0)
-    state = DynStaticNet(dim=8).state_dict()
+    state = default_init(lambda: DynStaticNet(dim=8), 0).state_dict()
     checkpoint = tmp_path / "last.pth"
     torch.save({"meta": {"iter": 1}, "state_dict": {f"generator.{k}": v for k, v in state.items()}
                 | {"step_counter": torch.tensor([1.0])}}, checkpoint)

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from tests.helpers import make_video
+from tests.helpers import make_video, mux_all
 
 
 def empty(folder: Path) -> Path:
@@ -38,12 +38,13 @@ def audio_only(folder: Path) -> Path:
         stream = out.add_stream("aac", rate=48000)
         frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
         frame.sample_rate = 48000
-        for i in range(10):
-            frame.pts = i * 1024
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+
+        def blocks():
+            for i in range(10):
+                frame.pts = i * 1024
+                yield frame
+
+        mux_all(out, stream, blocks())
     return path
 
 
@@ -82,11 +83,7 @@ def mixed_size_frames(folder: Path) -> Path:
         with av.open(str(frames / f"{i:03d}.png"), "w", format="image2") as out:
             stream = out.add_stream("png", rate=Fraction(1))
             stream.width, stream.height, stream.pix_fmt = w, h, "rgb24"
-            image = av.VideoFrame.from_ndarray(np.zeros((h, w, 3), np.uint8), format="rgb24")
-            for packet in stream.encode(image):
-                out.mux(packet)
-            for packet in stream.encode(None):
-                out.mux(packet)
+            mux_all(out, stream, [av.VideoFrame.from_ndarray(np.zeros((h, w, 3), np.uint8), format="rgb24")])
     return frames
 
 
@@ -100,12 +97,8 @@ def _ffv1(path: Path, width: int, height: int, frames: int = 3) -> Path:
     with av.open(str(path), "w") as out:
         stream = out.add_stream("ffv1", rate=Fraction(24))
         stream.width, stream.height, stream.pix_fmt = width, height, "bgr0"
-        for i in range(frames):
-            image = np.full((height, width, 3), 40 * i, np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        mux_all(out, stream, (av.VideoFrame.from_ndarray(np.full((height, width, 3), 40 * i, np.uint8), format="rgb24")
+                              for i in range(frames)))
     return path
 
 

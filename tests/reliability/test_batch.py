@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.helpers import make_video
+from tests.helpers import assert_one_line_error, make_video
 from tests.reliability.corpus import empty, random_bytes
 
 
@@ -54,9 +54,8 @@ def test_continue_on_error_reports_all_and_exits_with_first_failure(cli, clips, 
 def test_without_continue_the_first_failure_stops_the_batch(cli, clips, tmp_path):
     out = tmp_path / "out"
     result = cli("restore", clips, "-o", out, "-m", "tiny.test", "--json")
-    assert result.code == 3
     assert [r["status"] for r in lines(result.stdout)] == ["ok", "failed"]
-    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert_one_line_error(result, 3)
 
 
 def test_model_is_loaded_once(cli, clips, tmp_path, monkeypatch):
@@ -109,7 +108,7 @@ def test_shards_split_the_batch_deterministically(cli, clips, tmp_path):
 )
 def test_bad_batch_options_are_usage_errors(cli, clips, tmp_path, args):
     result = cli("restore", clips, "-o", tmp_path / "o", "-m", "tiny.test", *args)
-    assert result.code == 2 and result.stderr.startswith("error: ")
+    assert_one_line_error(result, 2)
     assert not (tmp_path / "o").exists()
 
 

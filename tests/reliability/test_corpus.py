@@ -73,18 +73,11 @@ def test_output_folder_is_a_file(cli, tmp_path):
     assert_one_line_error(result, 4, "cannot create output folder")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
-def test_read_only_output_folder_of_a_batch(cli, tmp_path):
+def test_read_only_output_folder_of_a_batch(cli, tmp_path, read_only_folder):
     source = CASES["1x1"](tmp_path)
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        result = cli("restore", source, "-o", locked, "--model", "tiny.test")
-    finally:
-        locked.chmod(0o700)
+    result = cli("restore", source, "-o", read_only_folder, "--model", "tiny.test")
     assert_one_line_error(result, 4, "not writable")
-    assert list(locked.iterdir()) == []
+    assert list(read_only_folder.iterdir()) == []
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without read permission")

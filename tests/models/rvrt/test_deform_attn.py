@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.models.rvrt.reference_op import reference_deform_attn
 from vrestore.models.rvrt.deform_attn import deform_attn
+from vrestore.models.rvrt.reference_op import reference_deform_attn
 
 
 def _inputs(seed: int, n: int, channels: int, height: int, width: int, spread: float):

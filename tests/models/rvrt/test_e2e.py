@@ -16,14 +16,14 @@ import torch
 from tests.helpers import run_subprocess
 from tests.weights.fileserver import FileServer
 from vrestore.models.rvrt.net import DENOISE, RVRT, SR, RVRTConfig
+from vrestore.models.seeded import default_init
 
 pytestmark = pytest.mark.slow  # two real RVRT forwards on CPU (tens of seconds on a busy machine)
 
 
 def _checkpoint(config: RVRTConfig) -> bytes:
     """A random RVRT in the official container ({"params": state}) whose output stays near its input."""
-    torch.manual_seed(0)
-    model = RVRT(config)
+    model = default_init(lambda: RVRT(config), 0)
     with torch.no_grad():
         model.conv_last.weight.mul_(0.01)
         model.conv_last.bias.zero_()

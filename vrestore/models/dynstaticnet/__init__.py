@@ -13,6 +13,7 @@ import torch
 
 from vrestore.models.dynstaticnet.net import DynStaticNet, width_of
 from vrestore.models.registry import register
+from vrestore.models.seeded import default_init
 from vrestore.models.spec import ModelSpec, Temporal
 
 TEST_SEED = 20261123
@@ -55,9 +56,7 @@ def _fit(expected: int) -> Callable[[Mapping[str, torch.Tensor]], DynStaticNet]:
 
 def build_test() -> DynStaticNet:
     """Width 8, two blocks per stage, weights drawn from a fixed seed."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(TEST_SEED)
-        return DynStaticNet(dim=8, depths=(2, 2, 2), refine_depth=2)
+    return default_init(lambda: DynStaticNet(dim=8, depths=(2, 2, 2), refine_depth=2), TEST_SEED)
 
 
 OFFICIAL = register(

@@ -14,11 +14,11 @@ whole-clip inference).
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from vrestore.models.pgdenet.network import MIN_SIZE, PGDENet
 from vrestore.models.registry import register
+from vrestore.models.seeded import default_init
 from vrestore.models.spec import ModelSpec, Temporal
 
 TEST_SEED = 20261123
@@ -64,9 +64,7 @@ def tud_net() -> PGDENet:
 
 
 def _seeded_test_net() -> PGDENet:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(TEST_SEED)
-        return PGDENet(mid_channels=24, num_blocks=1, prompt_size=8, align_prompt_size=8)
+    return default_init(lambda: PGDENet(mid_channels=24, num_blocks=1, prompt_size=8, align_prompt_size=8), TEST_SEED)
 
 
 OFFICIAL = register(ModelSpec(
