@@ -7,7 +7,7 @@ an option whose default depends on the input says in its help what that default 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -29,10 +29,18 @@ CacheDirOpt = Annotated[
         help="Checkpoint cache folder (default: $VRESTORE_CACHE_DIR, else the user cache folder).",
     ),
 ]
-DeviceOpt = Annotated[
-    str, typer.Option("--device", "-d", metavar="auto|cpu|cuda[:N]", help="Where the model runs (auto: CUDA when "
-                      "present, else the CPU).")
+
+
+def _device_option(help: str, metavar: str = "auto|cpu|cuda[:N]") -> Any:
+    """``--device/-d``, declared once; each command says what runs there and, by its metavar, its default."""
+    return typer.Option("--device", "-d", metavar=metavar, help=help)
+
+
+DeviceOpt = Annotated[str, _device_option("Where the model runs (auto: CUDA when present, else the CPU).")]
+EvalDeviceOpt = Annotated[
+    str, _device_option("cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N.", "cpu|auto|cuda[:N]")
 ]
+TrainDeviceOpt = Annotated[Optional[str], _device_option("auto, cpu, cuda or cuda:N (overrides the recipe).")]
 DtypeOpt = Annotated[
     str, typer.Option("--dtype", metavar="auto|fp32|fp16|bf16", help="Compute precision. auto: bf16 on CPUs with "
                       "fast bf16 (AVX512-BF16 or AMX) for models checked in bf16 (pgdenet), else fp32; --dtype fp32 "
