@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from vrestore.batch import Shard
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._options import (
@@ -83,7 +84,7 @@ def synth(
         weather=weather, strength=strength, seed=seed,
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
         keep_ext=keep_ext, overwrite=overwrite, workers=workers,
-        shard=None if shard is None else _shard(shard),
+        shard=None if shard is None else Shard.parse(shard),
     )
     _console.show_warnings(not quiet and not json_out)
     if options.shard is not None and not is_dataset_root(input):
@@ -111,9 +112,3 @@ def synth(
               f"({result.fps:.1f} fps, {result.protocol}/{result.schedule}, seed {result.seed}); "
               f"sidecar {result.sidecar}", flush=True)
 
-
-def _shard(text: str) -> tuple[int, int]:
-    from vrestore.batch import Shard
-
-    shard = Shard.parse(text)
-    return shard.index, shard.count
