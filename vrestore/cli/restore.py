@@ -15,21 +15,18 @@ from vrestore.cli._app import app
 from vrestore.cli._console import error_line
 from vrestore.cli._errors import EXIT_OK, exit_code_for, note_partial_kept
 from vrestore.cli._options import (
+    ENCODE,
     CacheDirOpt,
     ClipOpt,
     ClipOverlapOpt,
-    CodecOpt,
     CompileOpt,
     ContinueOnErrorOpt,
-    CrfOpt,
     DeviceOpt,
     DtypeOpt,
     JsonLinesOpt,
     ModelOpt,
     OutputDirOpt,
     OverwriteOpt,
-    PixFmtOpt,
-    PresetOpt,
     ProfileOpt,
     QuietOpt,
     RecursiveOpt,
@@ -39,6 +36,7 @@ from vrestore.cli._options import (
     TileOpt,
     TileOverlapOpt,
     WeightsOpt,
+    encode_options,
 )
 from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
@@ -63,6 +61,7 @@ EXAMPLE = (
 
 
 @app.command(epilog=EXAMPLE)
+@encode_options()
 def restore(
     inputs: Annotated[
         list[Path],
@@ -95,10 +94,7 @@ def restore(
                      help="Noise level (0-255) for models that take one (rvrt.denoise-davis); default auto: "
                           "estimated from each temporal window (see vrestore analyze; --verbose prints it)."),
     ] = None,
-    codec: CodecOpt = None,
-    crf: CrfOpt = None,
-    preset: PresetOpt = None,
-    pix_fmt: PixFmtOpt = None,
+    encode: EncodeOptions = ENCODE,
     temporal_smooth: Annotated[
         float, typer.Option("--temporal-smooth", metavar="STRENGTH",
                             help="Blend each output with the previous one where nothing moves "
@@ -138,7 +134,7 @@ def restore(
         tile=TileOptions(size=tile, overlap=tile_overlap),
         clip=ClipOptions(length=clip, overlap=clip_overlap),
         cuts=CutOptions(detect=not no_cut_detection, given=parse_cuts(cuts)),
-        encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
+        encode=encode,
         overwrite=overwrite,
         cache_dir=cache_dir,
         profile=profile,
