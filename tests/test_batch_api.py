@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_models_cli import MODEL, checkpoint  # noqa: F401  (fixture)
 from tests.helpers import make_video
+from tests.weights.fileserver import file_server  # noqa: F401  (fixture)
 from vrestore.batch import Shard, output_pairs
 from vrestore.batch_restore import BatchEvents, restore_many
 from vrestore.errors import InputError
@@ -67,3 +69,16 @@ def test_shards_of_pairs_cover_the_batch_once(clips, tmp_path):
     shares = [Shard(k, 2).select(pairs) for k in (1, 2)]
     assert sorted(shares[0] + shares[1]) == sorted(pairs)
     assert [Path(src).name for src, _ in shares[0]] == ["a.mp4", "c.mp4"]
+
+
+def test_the_checkpoint_is_downloaded_before_the_first_input(checkpoint, clips, tmp_path):  # noqa: F811
+    reports = []
+    events = BatchEvents(download=reports.append)
+    with pytest.raises(InputError):  # b.mp4 is empty: the download came first all the same
+        restore_many([(clips / "b.mp4", tmp_path / "b.mkv")], RestoreOptions(model=MODEL, device="cpu"),
+                      events=events)
+    assert reports and reports[-1].key == MODEL and reports[-1].done == reports[-1].total
+    reports.clear()
+    outcomes = restore_many([(clips / "a.mp4", tmp_path / "a.mkv")], RestoreOptions(model=MODEL, device="cpu"),
+                            events=events)
+    assert [o.status for o in outcomes] == ["ok"] and reports == []  # cached now
