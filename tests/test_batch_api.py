@@ -82,3 +82,9 @@ def test_the_checkpoint_is_downloaded_before_the_first_input(checkpoint, clips, 
     outcomes = restore_many([(clips / "a.mp4", tmp_path / "a.mkv")], RestoreOptions(model=MODEL, device="cpu"),
                             events=events)
     assert [o.status for o in outcomes] == ["ok"] and reports == []  # cached now
+
+
+def test_restore_many_is_part_of_the_package_api():
+    import vrestore
+
+    assert vrestore.restore_many is restore_many and "restore_many" in vrestore.__all__
