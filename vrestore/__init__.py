@@ -9,7 +9,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "evaluate_pair", "list_models", "load_model", "restore_video", "synthesize"]
+__all__ = ["__version__", "evaluate_pair", "list_models", "load_model", "restore_many", "restore_video", "synthesize"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from vrestore import api
 
         return getattr(api, name)
+    if name == "restore_many":
+        from vrestore.batch_restore import restore_many
+
+        return restore_many
     if name == "evaluate_pair":
         from vrestore.metrics.video import evaluate_pair
 

@@ -190,23 +190,46 @@ class Restorer:
     ``load_failed`` tells a batch driver that the error came from loading the model, which would repeat
     for every file, rather than from the file at hand. ``on_start`` is called with the model once, when the
     first restore has passed its checks and starts decoding (the CLI says which model and weights it runs;
-    not earlier, so that a refused run prints only its error).
+    not earlier, so that a refused run prints only its error). ``download_progress`` receives the
+    ``vrestore.weights.download.DownloadProgress`` reports of the checkpoint's download.
     """
 
     def __init__(
-        self, options: RestoreOptions | None = None, *, on_start: Callable[[LoadedModel], None] | None = None
+        self,
+        options: RestoreOptions | None = None,
+        *,
+        on_start: Callable[[LoadedModel], None] | None = None,
+        download_progress: Callable | None = None,
     ) -> None:
         self.options = options or RestoreOptions()
         self.load_failed = False
         self._on_start = on_start
+        self._download_progress = download_progress
         self._model: LoadedModel | None = None
+
+    def fetch_weights(self) -> None:
+        """Download the registered checkpoint now unless it is cached (loading checks its hash later).
+
+        A batch calls it before its first file, so that a download shows, and fails, once and up front.
+        Nothing to do for ``options.weights`` (a local file) or an unknown id (the restore reports it).
+        """
+        if self.options.weights is not None or not is_registered(self.options.model):
+            return
+        spec = get_spec(self.options.model)
+        if spec.weights is None:
+            return
+        from vrestore.weights.store import Store
+
+        store = Store(self.options.cache_dir)
+        if store.cached(spec.weights) is None:
+            store.fetch(spec.weights, progress=self._download_progress, label=spec.id)
 
     @property
     def model(self) -> LoadedModel:
         """The loaded model (loading it now if needed)."""
         if self._model is None:
             try:
-                self._model = _load_for(self.options)
+                self._model = _load_for(self.options, self._download_progress)
             except BaseException:
                 self.load_failed = True
                 raise
@@ -229,10 +252,10 @@ class Restorer:
             self._on_start = None
 
 
-def _load_for(options: RestoreOptions) -> LoadedModel:
+def _load_for(options: RestoreOptions, download_progress: Callable | None = None) -> LoadedModel:
     return load_model(
         options.model, weights=options.weights, device=options.device, dtype=options.dtype,
-        cache_dir=options.cache_dir, inputs=options.model_inputs,
+        cache_dir=options.cache_dir, download_progress=download_progress, inputs=options.model_inputs,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +20,7 @@ from vrestore.io.info import VIDEO_SUFFIXES
 #: Files a folder or glob contributes to a batch (other files, e.g. notes or sidecars, are ignored).
 _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,9 @@ class Shard:
             raise UsageError(f"--shard {text!r}: K must be between 1 and N, e.g. 1/{max(count, 1)}")
         return cls(index, count)
 
-    def select(self, jobs: list[Job]) -> list[Job]:
-        """The jobs of this shard: sorted by input path, every N-th starting at K-1."""
-        return self.pick(jobs, key=lambda job: str(job.source))
+    def select(self, pairs: list[tuple[Path, P]]) -> list[tuple[Path, P]]:
+        """The (input, output) pairs of this shard: sorted by input path, every N-th starting at K-1."""
+        return self.pick(pairs, key=lambda pair: str(pair[0]))
 
     def pick(self, items: list[T], *, key: Callable[[T], str]) -> list[T]:
         """The items of this shard: sorted by ``key``, every N-th starting at K-1."""
@@ -101,6 +102,21 @@ def _from_folder(folder: Path, *, recursive: bool) -> list[Job]:
     return [Job(p, p.relative_to(folder).with_suffix("")) for p in videos]
 
 
+def output_pairs(inputs: list[Path], output_dir: Path, *, recursive: bool = False) -> list[tuple[Path, Path]]:
+    """(input, output) for every input under ``output_dir`` (see :func:`expand_inputs` and :func:`output_path`).
+
+    UsageError when two inputs would write the same output.
+    """
+    pairs = [(job.source, output_path(job, output_dir, frames=_is_frames(job.source)))
+             for job in expand_inputs(inputs, recursive=recursive)]
+    check_distinct([out for _, out in pairs])
+    return pairs
+
+
+def _is_frames(source: Path) -> bool:
+    return source.is_dir() or looks_like_glob(str(source)) and not source.exists()
+
+
 def output_path(job: Job, out_dir: Path, *, frames: bool) -> Path:
     """Where ``job`` goes under ``out_dir``: same name, .mkv for containers we do not write, a folder for frames."""
     if frames:
@@ -125,30 +141,3 @@ def make_parent(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {path.parent}: {exc.strerror or exc}") from None
-
-
-@dataclass
-class Outcome:
-    """What became of one job: ok, skipped or failed; the CLI's JSON Lines object."""
-
-    status: str
-    input: str
-    output: str | None
-    frames: int = 0
-    seconds: float = 0.0
-    code: int = 0
-    error: str | None = None
-    details: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict: the common fields, then the result's own (model, fps, size, warnings...)."""
-        return {
-            **self.details,
-            "status": self.status,
-            "input": self.input,
-            "output": self.output,
-            "frames": self.frames,
-            "seconds": round(self.seconds, 3),
-            "code": self.code,
-            "error": self.error,
-        }

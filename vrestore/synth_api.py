@@ -21,6 +21,7 @@ from typing import Any
 
 import cv2
 
+from vrestore.batch import Shard
 from vrestore.degrade.ops import WEATHER_OPS
 from vrestore.degrade.pipeline import SIDECAR_FORMAT, commit, degrade_stream, sidecar_path, write_sidecar_part
 from vrestore.degrade.schedule import SCHEDULES, Schedule
@@ -58,7 +59,7 @@ class SynthOptions:
     keep_ext: bool = False
     overwrite: bool = False
     workers: int = 1
-    shard: tuple[int, int] | None = None  # (K, N): dataset mode degrades only share K of N of the clips
+    shard: Shard | None = None  # dataset mode degrades only share K of N of the clips
     queue_size: int = 8
 
 
@@ -390,9 +391,7 @@ def synthesize_dataset(
     options = replace(options, seed=seed)
     jobs = dataset_jobs(src, dst, options.encode)
     if options.shard is not None:
-        from vrestore.batch import Shard
-
-        jobs = Shard(*options.shard).pick(jobs, key=lambda job: job[0])
+        jobs = options.shard.pick(jobs, key=lambda job: job[0])
     dst.mkdir(exist_ok=True)
     started = time.perf_counter()
     results: dict[str, SynthResult] = {}

@@ -6,12 +6,18 @@ an option whose default depends on the input says in its help what that default 
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
 from vrestore.io.encode_plan import DEFAULT_CRF, DEFAULT_PRESET
+from vrestore.options import EncodeOptions
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 _CRF_DEFAULTS = ", ".join(f"{crf} for {codec}" for codec, crf in DEFAULT_CRF.items())
 
@@ -29,10 +35,18 @@ CacheDirOpt = Annotated[
         help="Checkpoint cache folder (default: $VRESTORE_CACHE_DIR, else the user cache folder).",
     ),
 ]
-DeviceOpt = Annotated[
-    str, typer.Option("--device", "-d", metavar="auto|cpu|cuda[:N]", help="Where the model runs (auto: CUDA when "
-                      "present, else the CPU).")
+
+
+def _device_option(help: str, metavar: str = "auto|cpu|cuda[:N]") -> Any:
+    """``--device/-d``, declared once; each command says what runs there and, by its metavar, its default."""
+    return typer.Option("--device", "-d", metavar=metavar, help=help)
+
+
+DeviceOpt = Annotated[str, _device_option("Where the model runs (auto: CUDA when present, else the CPU).")]
+EvalDeviceOpt = Annotated[
+    str, _device_option("cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N.", "cpu|auto|cuda[:N]")
 ]
+TrainDeviceOpt = Annotated[Optional[str], _device_option("auto, cpu, cuda or cuda:N (overrides the recipe).")]
 DtypeOpt = Annotated[
     str, typer.Option("--dtype", metavar="auto|fp32|fp16|bf16", help="Compute precision. auto: bf16 on CPUs with "
                       "fast bf16 (AVX512-BF16 or AMX) for models checked in bf16 (pgdenet), else fp32; --dtype fp32 "
@@ -114,3 +128,37 @@ ShardOpt = Annotated[
     Optional[str], typer.Option("--shard", metavar="K/N", help="Process only share K of N (e.g. 2/4) of the sorted "
                                                                "inputs: for job arrays and several GPUs.")
 ]
+
+#: The default of a command's ``encode`` parameter, which ``encode_options`` replaces by the options.
+ENCODE = EncodeOptions()
+
+
+def encode_options(*, preset: bool = True) -> Callable[[Command], Command]:
+    """Give a command --codec, --crf, --preset (unless ``preset`` is False) and --pix-fmt as one EncodeOptions.
+
+    Typer reads a command's options from its signature, and signatures cannot share parameters: the
+    command declares ``encode: EncodeOptions = ENCODE``, the wrapper's signature lists the options in its
+    place (so --help keeps their order), and the command receives them as ``encode``.
+    """
+    fields = {"codec": CodecOpt, "crf": CrfOpt, "preset": PresetOpt, "pix_fmt": PixFmtOpt}
+    if not preset:
+        del fields["preset"]
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        params = []
+        for param in signature.parameters.values():
+            if param.name == "encode":
+                params += [param.replace(name=name, annotation=kind, default=None) for name, kind in fields.items()]
+            else:
+                params.append(param)
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            encode = EncodeOptions(**{name: kwargs.pop(name) for name in fields})
+            return command(**kwargs, encode=encode)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

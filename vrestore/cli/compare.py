@@ -10,7 +10,7 @@ import typer
 
 from vrestore.cli import _console
 from vrestore.cli._app import app
-from vrestore.cli._options import CodecOpt, CrfOpt, JsonOpt, OverwriteOpt, PixFmtOpt, QuietOpt
+from vrestore.cli._options import ENCODE, JsonOpt, OverwriteOpt, QuietOpt, encode_options
 from vrestore.errors import UsageError
 from vrestore.options import EncodeOptions
 
@@ -23,6 +23,7 @@ EXAMPLE = (
 
 
 @app.command(epilog=EXAMPLE)
+@encode_options(preset=False)
 def compare(
     inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", show_default=False,
                                                  help="2 to 4 videos or frame folders, in display order.")],
@@ -49,9 +50,7 @@ def compare(
     reference: Annotated[Optional[Path], typer.Option("--reference", metavar="FILE",
                                                       help="Clean reference: still-grid labels "
                                                            "get PSNR/SSIM against it.")] = None,
-    codec: CodecOpt = None,
-    crf: CrfOpt = None,
-    pix_fmt: PixFmtOpt = None,
+    encode: EncodeOptions = ENCODE,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -66,7 +65,7 @@ def compare(
         labels=tuple(v.strip() for v in labels.split(",")) if labels is not None else None,
         layout=layout, split=split_screen, split_position=split_position,
         crop=parse_crop(crop, zoom) if crop is not None else None,
-        encode=EncodeOptions(codec=codec, crf=crf, pix_fmt=pix_fmt), overwrite=overwrite,
+        encode=encode, overwrite=overwrite,
     )
     _console.show_warnings(not quiet and not json_out)
     if frames is not None:

@@ -15,7 +15,7 @@ import typer
 
 from vrestore.cli import _console
 from vrestore.cli._app import app
-from vrestore.cli._options import JsonOpt, QuietOpt
+from vrestore.cli._options import EvalDeviceOpt, JsonOpt, QuietOpt
 
 if TYPE_CHECKING:
     from vrestore.metrics.video import EvalOptions, VideoScore
@@ -59,11 +59,7 @@ def eval_cmd(
         Optional[Path], typer.Option("--csv", metavar="FILE",
                                      help="Write per-frame values to this CSV file.", show_default=False)
     ] = None,
-    device: Annotated[
-        str,
-        typer.Option("--device", "-d", metavar="cpu|auto|cuda[:N]",
-                     help="cpu (numpy/OpenCV; decoding dominates anyway), auto, cuda or cuda:N."),
-    ] = "cpu",
+    device: EvalDeviceOpt = "cpu",
     batch: Annotated[int, typer.Option("--batch", metavar="N", min=1, help="Frames scored per batch.")] = 8,
     plot: Annotated[
         Optional[Path], typer.Option("--plot", metavar="PNG",
@@ -75,6 +71,7 @@ def eval_cmd(
     """PSNR and SSIM of restored videos against references, per frame, per video and overall."""
     from vrestore.errors import UsageError
     from vrestore.metrics.dataset import collect_pairs, read_pairs_csv
+    from vrestore.metrics.report import EvalReport
     from vrestore.metrics.video import EvalOptions, evaluate_pair, validate
 
     if pairs is not None and (restored is not None or reference is not None):
@@ -104,7 +101,7 @@ def eval_cmd(
     if plot is not None:
         _write_plot(plot, scores, options)
     if json_out:
-        print(json.dumps(report(scores, options, time.monotonic() - started)))
+        print(json.dumps(EvalReport(scores, options, time.monotonic() - started).to_dict()))
     elif not quiet:
         _print_table(scores, options, per_frame)
 
@@ -128,52 +125,15 @@ def _device(name: str) -> str:
     return str(resolve_device(name))
 
 
-def json_number(value: float) -> float | str:
-    """JSON has no inf/nan: they are written as the strings "inf" / "nan"."""
-    if math.isinf(value) or math.isnan(value):
-        return str(value)
-    return value
-
-
-def report(scores: list[VideoScore], options: EvalOptions, seconds: float) -> dict[str, Any]:
-    """The ``--json`` object: per video (means and per-frame values), the mean over videos, the settings."""
-    from vrestore.metrics.video import mean_over_videos
-
-    mean_psnr, mean_ssim = mean_over_videos(scores)
-    return {
-        "videos": [
-            {
-                "restored": s.restored,
-                "reference": s.reference,
-                "frames": s.count,
-                "psnr": json_number(s.mean_psnr),
-                "ssim": json_number(s.mean_ssim),
-                "identical_frames": s.identical_frames,
-                "peak": s.peak,
-                "per_frame": [
-                    {"frame": i, "psnr": json_number(p), "ssim": json_number(q)}
-                    for i, p, q in zip(s.frames, s.psnr, s.ssim, strict=True)
-                ],
-            }
-            for s in scores
-        ],
-        "mean": {"psnr": json_number(mean_psnr), "ssim": json_number(mean_ssim), "videos": len(scores),
-                 "frames": sum(s.count for s in scores)},
-        "settings": {"y_channel": options.y_channel, "crop_border": options.crop_border, "align": options.align},
-        "seconds": round(seconds, 3),
-    }
-
-
 def _write_csv(path: Path, scores: list[VideoScore]) -> None:
     """Per-frame rows (inf as "inf"), written to a temporary name and then renamed."""
     from vrestore.errors import OutputError
+    from vrestore.metrics.report import CSV_HEADER, frame_rows
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["restored", "reference", "frame", "psnr", "ssim"])
-    for s in scores:
-        for index, p, q in zip(s.frames, s.psnr, s.ssim, strict=True):
-            writer.writerow([s.restored, s.reference, index, json_number(p), json_number(q)])
+    writer.writerow(CSV_HEADER)
+    writer.writerows(frame_rows(scores))
     temp = path.with_name(f".{path.name}.part")
     try:
         temp.write_text(buffer.getvalue())

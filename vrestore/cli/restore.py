@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, TextIO
+from typing import Annotated, Optional
 
 import typer
 
-from vrestore.batch import Job, Outcome, Shard, check_distinct, expand_inputs, make_parent, output_path
+from vrestore.batch import Shard, output_pairs
+from vrestore.batch_restore import restore_many
 from vrestore.cli import _console
 from vrestore.cli._app import app
-from vrestore.cli._console import error_line
-from vrestore.cli._errors import EXIT_OK, exit_code_for, note_partial_kept
+from vrestore.cli._batch_view import BatchView, first_failure_code
+from vrestore.cli._errors import note_partial_kept
 from vrestore.cli._options import (
+    ENCODE,
     CacheDirOpt,
     ClipOpt,
     ClipOverlapOpt,
-    CodecOpt,
     CompileOpt,
     ContinueOnErrorOpt,
-    CrfOpt,
     DeviceOpt,
     DtypeOpt,
     JsonLinesOpt,
     ModelOpt,
     OutputDirOpt,
     OverwriteOpt,
-    PixFmtOpt,
-    PresetOpt,
     ProfileOpt,
     QuietOpt,
     RecursiveOpt,
@@ -39,17 +35,13 @@ from vrestore.cli._options import (
     TileOpt,
     TileOverlapOpt,
     WeightsOpt,
+    encode_options,
 )
 from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
-from vrestore.errors import PartialKept, UsageError, VrestoreError
-from vrestore.io.frames import looks_like_glob
-from vrestore.io.stdio import is_stdio
-from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
+from vrestore.errors import PartialKept, UsageError
+from vrestore.models.registry import DEFAULT_MODEL, get_spec
 from vrestore.options import ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
-
-if TYPE_CHECKING:
-    from vrestore.models import LoadedModel
 
 DEFAULT_PREVIEW_FRAMES = 48
 
@@ -63,6 +55,7 @@ EXAMPLE = (
 
 
 @app.command(epilog=EXAMPLE)
+@encode_options()
 def restore(
     inputs: Annotated[
         list[Path],
@@ -95,10 +88,7 @@ def restore(
                      help="Noise level (0-255) for models that take one (rvrt.denoise-davis); default auto: "
                           "estimated from each temporal window (see vrestore analyze; --verbose prints it)."),
     ] = None,
-    codec: CodecOpt = None,
-    crf: CrfOpt = None,
-    preset: PresetOpt = None,
-    pix_fmt: PixFmtOpt = None,
+    encode: EncodeOptions = ENCODE,
     temporal_smooth: Annotated[
         float, typer.Option("--temporal-smooth", metavar="STRENGTH",
                             help="Blend each output with the previous one where nothing moves "
@@ -138,7 +128,7 @@ def restore(
         tile=TileOptions(size=tile, overlap=tile_overlap),
         clip=ClipOptions(length=clip, overlap=clip_overlap),
         cuts=CutOptions(detect=not no_cut_detection, given=parse_cuts(cuts)),
-        encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
+        encode=encode,
         overwrite=overwrite,
         cache_dir=cache_dir,
         profile=profile,
@@ -157,10 +147,21 @@ def restore(
         preview = DEFAULT_PREVIEW_FRAMES
     pairs = _pairs(inputs, output_dir, recursive=recursive)
     if shard is not None:
-        pairs = _shard_pairs(pairs, Shard.parse(shard))
-    run_batch(pairs, options, quiet=quiet, json_out=json_out, skip_existing=skip_existing,
-              continue_on_error=continue_on_error, make_folders=output_dir is not None,
-              preview=preview, preview_only=preview_only, report_to_stderr=to_stdout, verbose=verbose)
+        pairs = Shard.parse(shard).select(pairs)
+    _console.show_warnings(not quiet, verbose=verbose)
+    with BatchView([source for source, _ in pairs], quiet=quiet, json_out=json_out,
+                   report_to_stderr=to_stdout) as view:
+        try:
+            outcomes = restore_many(pairs, options, skip_existing=skip_existing, continue_on_error=continue_on_error,
+                                    make_folders=output_dir is not None, preview=preview,
+                                    preview_only=preview_only, events=view.events())
+        except PartialKept as exc:
+            note_partial_kept(str(exc))
+            raise
+        view.summary(outcomes)
+    code = first_failure_code(outcomes)
+    if code:
+        raise typer.Exit(code)
 
 
 def _sigma_value(text: str | None) -> float | str | None:
@@ -184,172 +185,7 @@ def _pairs(inputs: list[Path], output_dir: Path | None, *, recursive: bool) -> l
                 f"{len(inputs)} inputs given without an output folder; pass -o FOLDER to restore several inputs"
             )
         return [(inputs[0], inputs[1] if len(inputs) == 2 else None)]
-    jobs = expand_inputs(inputs, recursive=recursive)
-    pairs: list[tuple[Path, Path | None]] = [
-        (job.source, output_path(job, output_dir, frames=_is_frames(job.source))) for job in jobs
-    ]
-    check_distinct([out for _, out in pairs if out is not None])
-    return pairs
-
-
-def _is_frames(source: Path) -> bool:
-    return source.is_dir() or looks_like_glob(str(source)) and not source.exists()
-
-
-def _shard_pairs(pairs: list[tuple[Path, Path | None]], shard: Shard) -> list[tuple[Path, Path | None]]:
-    by_source = {str(src): (src, dst) for src, dst in pairs}
-    jobs = shard.select([Job(src, Path(src.name)) for src, _ in pairs])
-    return [by_source[str(job.source)] for job in jobs]
-
-
-def run_restore(
-    source: Path, destination: Path | None, options: RestoreOptions, *, quiet: bool, json_out: bool
-) -> None:
-    """Run one restore with progress and print the result (``demo`` uses it)."""
-    run_batch([(source, destination)], options, quiet=quiet, json_out=json_out)
-
-
-def run_batch(
-    pairs: list[tuple[Path, Path | None]],
-    options: RestoreOptions,
-    *,
-    quiet: bool,
-    json_out: bool,
-    skip_existing: bool = False,
-    continue_on_error: bool = False,
-    make_folders: bool = False,
-    preview: int = 0,
-    preview_only: bool = False,
-    report_to_stderr: bool = False,
-    verbose: bool = False,
-) -> None:
-    """Restore each (input, output) pair with one model; report each file; exit with the first failure's code.
-
-    Without ``continue_on_error`` the first failure stops the batch (its error goes to ``main``). Errors of
-    loading the model stop the batch always, since they would repeat for every file. ``make_folders``
-    creates each output's folder (batches into -o FOLDER mirror subfolders). ``preview`` > 0 first writes
-    ``<output>.preview.mp4`` (the first ``preview`` frames, input beside restored); ``preview_only`` stops there.
-    ``report_to_stderr`` prints the result lines on stderr (stdout carries the video).
-    """
-    from vrestore.api import Restorer
-
-    _console.show_warnings(not quiet, verbose=verbose)
-    _prefetch_weights(options, quiet=quiet or json_out)
-    # On a terminal the model and weights are named before a possibly long run; elsewhere stderr stays for
-    # warnings and the one error line, and the result line (or --json) names them.
-    announce = not quiet and not json_out and _console.stderr.is_terminal
-    restorer = Restorer(options, on_start=_say_model if announce else None)
-    outcomes: list[Outcome] = []
-    first_code = EXIT_OK
-    for number, (source, destination) in enumerate(pairs, 1):
-        if skip_existing and destination is not None and destination.exists():
-            outcomes.append(Outcome("skipped", str(source), str(destination)))
-            _report(outcomes[-1], quiet=quiet, json_out=json_out)
-            continue
-        label = f"restoring {source.name}" + (f" ({number}/{len(pairs)})" if len(pairs) > 1 else "")
-        try:
-            if make_folders and destination is not None:
-                make_parent(destination)
-            if preview:
-                shown = _preview(restorer, source, destination, preview, quiet=quiet or json_out)
-                if preview_only:
-                    outcomes.append(Outcome("preview", str(source), shown.output, shown.frames, shown.seconds))
-                    _report(outcomes[-1], quiet=quiet, json_out=json_out)
-                    continue
-            with _console.frame_progress(label, None, enabled=not quiet and not json_out) as update:
-                result = restorer.restore(source, destination, progress=lambda p: update(
-                    p.frames_done, p.frames_total, p.elapsed_s, p.frames_computed))
-        except PartialKept as exc:
-            note_partial_kept(str(exc))
-            raise
-        except VrestoreError as exc:
-            code = exit_code_for(exc)
-            failed = Outcome("failed", str(source), None if destination is None else str(destination),
-                             code=code, error=str(exc))
-            if json_out:
-                print(json.dumps(failed.to_dict()), flush=True)
-            if not continue_on_error or restorer.load_failed or len(pairs) == 1:
-                raise
-            error_line(f"{source}: {exc}")
-            outcomes.append(failed)
-            first_code = first_code or code
-            continue
-        done = Outcome("ok", result.input, result.output, result.frames, result.seconds, details=result.to_dict())
-        outcomes.append(done)
-        _report(done, quiet=quiet, json_out=json_out, result=result, file=sys.stderr if report_to_stderr else None)
-    if len(pairs) > 1 and not quiet and not json_out:
-        counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}
-        print(f"{counts['ok']} restored, {counts['skipped']} skipped, {counts['failed']} failed", flush=True)
-    if first_code:
-        raise typer.Exit(first_code)
-
-
-def _say_model(loaded: LoadedModel) -> None:
-    """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
-    default = " (the default model; --model picks another)" if loaded.spec.id == resolve_id(DEFAULT_MODEL) else ""
-    weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
-    _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)
-
-
-def _weights_note(weights: dict | None) -> str:
-    if not weights or weights.get("file") is None:
-        return ""
-    return f", weights {Path(weights['file']).name} sha256 {weights['sha256']}"
-
-
-def _report(outcome: Outcome, *, quiet: bool, json_out: bool, result=None, file: TextIO | None = None) -> None:
-    if json_out:
-        print(json.dumps(outcome.to_dict()), flush=True)
-    elif quiet:
-        return
-    elif result is not None:
-        print(
-            f"restored {_shown(result.input, 'stdin')} -> {_shown(result.output, 'stdout')}: "
-            f"{result.frames} frames in {result.seconds:.1f} s "
-            f"({result.fps:.1f} fps, model {result.model} on {result.device}{_weights_note(result.weights)})",
-            file=file, flush=True,
-        )
-        if result.profile is not None:
-            print(_console.profile_line(result.profile), file=file, flush=True)
-    elif outcome.status == "preview":
-        return  # _preview said where it wrote
-    else:
-        print(f"skipped {outcome.input}: {outcome.output} exists", flush=True)
-
-
-def _shown(path: str, stdio: str) -> str:
-    return stdio if is_stdio(path) else path
-
-
-def _preview(restorer, source: Path, destination: Path | None, frames: int, *, quiet: bool):
-    """Write the side-by-side preview of ``source``'s first ``frames`` frames; returns its CompareResult."""
-    from vrestore.api import default_output_path
-    from vrestore.compare.preview import preview_path, write_preview
-    from vrestore.io.probe import probe
-
-    target = preview_path(destination if destination is not None else default_output_path(source, probe(source)))
-    result = write_preview(source, target, restorer.model, restorer.options, frames)
-    if not quiet:
-        print(f"preview of {source.name}: {result.output} ({result.frames} frames, input | restored)", flush=True)
-    return result
-
-
-def _prefetch_weights(options: RestoreOptions, *, quiet: bool) -> None:
-    """Download the model's checkpoint with a progress bar before the restore (which then finds it cached)."""
-    from vrestore.models.registry import is_registered
-
-    if options.weights is not None or not is_registered(options.model):
-        return  # a local file, or an unknown id that restore_video reports properly
-    key = get_spec(options.model).weights
-    if key is None:
-        return
-    from vrestore.cli.models import download_bar
-    from vrestore.weights.store import Store
-
-    store = Store(options.cache_dir)
-    if store.cached(key) is None:
-        with download_bar(not quiet) as update:
-            store.fetch(key, progress=update, label=get_spec(options.model).id)
+    return list(output_pairs(inputs, output_dir, recursive=recursive))
 
 
 def parse_cuts(text: str | None) -> tuple[int, ...] | None:

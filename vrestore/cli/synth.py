@@ -8,17 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
+from vrestore.batch import Shard
 from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._options import (
-    CodecOpt,
-    CrfOpt,
+    ENCODE,
     JsonOpt,
     OverwriteOpt,
-    PixFmtOpt,
-    PresetOpt,
     QuietOpt,
     ShardOpt,
+    encode_options,
 )
 from vrestore.errors import UsageError
 from vrestore.options import TUD_PROB, EncodeOptions
@@ -35,6 +34,7 @@ EXAMPLE = (
 
 
 @app.command(epilog=EXAMPLE)
+@encode_options()
 def synth(
     input: Annotated[Path, typer.Argument(metavar="INPUT", show_default=False,
                                           help="Clean video, frame folder, quoted glob, or a folder of clips.")],
@@ -66,10 +66,7 @@ def synth(
                                                                         "(dataset mode).")] = 1,
     keep_ext: Annotated[bool, typer.Option("--keep-ext", help="Frame outputs keep the input's extension "
                                                               "(JPEG inputs then stay JPEG: lossy).")] = False,
-    codec: CodecOpt = None,
-    crf: CrfOpt = None,
-    preset: PresetOpt = None,
-    pix_fmt: PixFmtOpt = None,
+    encode: EncodeOptions = ENCODE,
     overwrite: OverwriteOpt = False,
     quiet: QuietOpt = False,
     shard: ShardOpt = None,
@@ -81,9 +78,9 @@ def synth(
     options = SynthOptions(
         protocol=protocol, schedule=schedule, interval=interval, prob=prob, degrade=tuple(degrade or ()),
         weather=weather, strength=strength, seed=seed,
-        encode=EncodeOptions(codec=codec, crf=crf, preset=preset, pix_fmt=pix_fmt),
+        encode=encode,
         keep_ext=keep_ext, overwrite=overwrite, workers=workers,
-        shard=None if shard is None else _shard(shard),
+        shard=None if shard is None else Shard.parse(shard),
     )
     _console.show_warnings(not quiet and not json_out)
     if options.shard is not None and not is_dataset_root(input):
@@ -111,9 +108,3 @@ def synth(
               f"({result.fps:.1f} fps, {result.protocol}/{result.schedule}, seed {result.seed}); "
               f"sidecar {result.sidecar}", flush=True)
 
-
-def _shard(text: str) -> tuple[int, int]:
-    from vrestore.batch import Shard
-
-    shard = Shard.parse(text)
-    return shard.index, shard.count

@@ -15,7 +15,7 @@ from vrestore.cli import _console
 from vrestore.cli._app import app
 from vrestore.cli._errors import note_partial_kept
 from vrestore.cli._help import HelpGroup, Typer
-from vrestore.cli._options import JsonOpt, QuietOpt
+from vrestore.cli._options import JsonOpt, QuietOpt, TrainDeviceOpt
 
 if TYPE_CHECKING:
     from vrestore.train.loop import StepReport
@@ -56,9 +56,7 @@ def run(
                                                         "step; --resume continues later.")] = None,
     time_limit: Annotated[Optional[float], typer.Option(
         "--time-limit", metavar="MINUTES", min=0.0, help="Stop (with a checkpoint) after this many minutes.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", "-d", metavar="auto|cpu|cuda[:N]",
-                                                  help="auto, cpu, cuda or cuda:N "
-                                                       "(overrides the recipe).")] = None,
+    device: TrainDeviceOpt = None,
     steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, help="Total steps of the schedule "
                                                                         "(overrides the recipe).")] = None,
     init: Annotated[Optional[Path], typer.Option("--init", metavar="FILE",
