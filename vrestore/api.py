@@ -260,7 +260,7 @@ def _restore(
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.stdio import is_stdio
-    from vrestore.io.writer import open_writer
+    from vrestore.io.writer import open_checked
     from vrestore.options import ClipOptions, TileOptions
 
     check_strength(options.temporal_smooth)
@@ -272,8 +272,8 @@ def _restore(
     dst = Path(destination) if destination is not None else default_output_path(source, info)
     if options.resume:
         _check_resumable(options, dst)
-    check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
-                 size=(info.width * scale, info.height * scale))
+    target = check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
+                          size=(info.width * scale, info.height * scale))
     loaded = get_model()
     # Bad --tile/--clip values fail here, before the output is opened.
     resolve_clip(loaded.spec, options.clip)
@@ -307,10 +307,9 @@ def _restore(
         started = time.perf_counter()
         profile.restart()
         with ExitStack() as stack:
-            reader = stack.enter_context(open_reader(source))
-            out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
-            writer = stack.enter_context(open_writer(
-                dst, info, width=out_w, height=out_h, encode=options.encode, overwrite=options.overwrite,
+            reader = stack.enter_context(open_reader(source, info=info))
+            writer = stack.enter_context(open_checked(
+                target, info, overwrite=options.overwrite,
                 temp_path=resume.next_path(dst) if state is not None else None,
             ))
             if state is None and not is_frame_folder(dst) and not is_stdio(dst):
