@@ -46,7 +46,7 @@ from vrestore.errors import PartialKept, UsageError, VrestoreError
 from vrestore.io.frames import looks_like_glob
 from vrestore.io.stdio import is_stdio
 from vrestore.models.registry import DEFAULT_MODEL, get_spec, resolve_id
-from vrestore.options import ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
+from vrestore.options import DEFAULT_TILE_OVERLAP, ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
 
 if TYPE_CHECKING:
     from vrestore.models import LoadedModel
@@ -77,7 +77,7 @@ def restore(
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "auto",
     tile: TileOpt = None,
-    tile_overlap: TileOverlapOpt = 16,
+    tile_overlap: TileOverlapOpt = DEFAULT_TILE_OVERLAP,
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
     no_cut_detection: Annotated[
