@@ -35,8 +35,7 @@ from memory_vs_length import make_clip  # noqa: E402  (a sibling script)
 from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
 from vrestore.api import load_model, restore_video  # noqa: E402
 from vrestore.engine.accel import accelerate  # noqa: E402
-from vrestore.engine.autosize import choose_sizes  # noqa: E402
-from vrestore.engine.chunking import resolve_clip  # noqa: E402
+from vrestore.engine.run_plan import RunPlan, plan_run  # noqa: E402
 from vrestore.engine.tiling import Tiler  # noqa: E402
 from vrestore.models import build, get_spec, resolve_device, resolve_dtype  # noqa: E402
 from vrestore.models.loaded import LoadedModel  # noqa: E402
@@ -57,12 +56,11 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def model_only_fps(model: LoadedModel, frames: int, height: int, width: int, tile: TileOptions,
-                   clip: ClipOptions) -> float:
+def model_only_fps(model: LoadedModel, frames: int, height: int, width: int, plan: RunPlan) -> float:
     """Frames per second of the tiled forward alone over the windows of a ``frames``-frame video."""
-    settings = resolve_clip(model.spec, clip)
+    settings = plan.clip
     windows = settings.plan(frames)
-    tiler = Tiler(model, tile)
+    tiler = Tiler(model, plan.tile)
     x = torch.rand(1, settings.length, 3, height, width, generator=torch.Generator().manual_seed(0))
     x = x.to(model.device)
     state = None
@@ -114,17 +112,20 @@ def main() -> int:
                 model = make_model(args, dtype)
                 if device.type == "cuda":
                     torch.cuda.reset_peak_memory_stats(device)
-                sizes = choose_sizes(model, height, width, TileOptions(size=args.tile), ClipOptions(length=args.clip))
+                plan = plan_run(model, RestoreOptions(tile=TileOptions(size=args.tile),
+                                                      clip=ClipOptions(length=args.clip)), height, width)
+                sizes = plan.sizes()
                 accelerate(model, compile=args.compile)
-                model_fps = model_only_fps(model, args.frames, height, width, sizes.tile, sizes.clip)
-                options = RestoreOptions(model=args.model, device=args.device, dtype=dtype, tile=sizes.tile,
-                                         clip=sizes.clip, overwrite=True, encode=EncodeOptions(codec=args.codec))
+                model_fps = model_only_fps(model, args.frames, height, width, plan)
+                clip = ClipOptions(plan.clip.length, plan.clip.overlap, plan.clip.shift_last)
+                options = RestoreOptions(model=args.model, device=args.device, dtype=dtype, tile=plan.tile,
+                                         clip=clip, overwrite=True, encode=EncodeOptions(codec=args.codec))
                 result = restore_video(source, Path(tmp) / "out.mp4", options, model=model)
                 profiled = restore_video(source, Path(tmp) / "out.mp4", _with_profile(options), model=model)
                 vram = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
-                rows.append((size, dtype, sizes.to_dict(), model_fps, result.fps, profiled.profile, vram))
+                rows.append((size, dtype, sizes, model_fps, result.fps, profiled.profile, vram))
                 print(f"{size} {dtype}: model-only {model_fps:.2f} fps, end-to-end {result.fps:.2f} fps "
-                      f"({result.fps / model_fps:.2f} x), sizes {sizes.to_dict()}, profile {profiled.profile}",
+                      f"({result.fps / model_fps:.2f} x), sizes {sizes}, profile {profiled.profile}",
                       flush=True)
                 del model
     write_report(args, device, rows)

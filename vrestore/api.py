@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -270,21 +270,18 @@ def _restore(
 ) -> RestoreResult:
     from vrestore import resume
     from vrestore.engine.accel import accelerate
-    from vrestore.engine.autosize import SizeChoice, choose_sizes
-    from vrestore.engine.chunking import resolve_clip
     from vrestore.engine.cuts import mark_cuts
     from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
+    from vrestore.engine.run_plan import plan_run, resumed_plan
     from vrestore.engine.runner import restore_frames
     from vrestore.engine.smooth import check_strength, smooth_frames
     from vrestore.engine.splice import resume_point, splice
-    from vrestore.engine.tiling import Tiler
     from vrestore.io.output_check import check_output, is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.stdio import is_stdio
-    from vrestore.io.writer import open_writer
-    from vrestore.options import ClipOptions, TileOptions
+    from vrestore.io.writer import open_checked
 
     check_strength(options.temporal_smooth)
     _check_pipes(source, destination, options)
@@ -295,13 +292,9 @@ def _restore(
     dst = Path(destination) if destination is not None else default_output_path(source, info)
     if options.resume:
         _check_resumable(options, dst)
-    check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
-                 size=(info.width * scale, info.height * scale))
+    target = check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
+                          size=(info.width * scale, info.height * scale))
     loaded = get_model()
-    # Bad --tile/--clip values fail here, before the output is opened.
-    resolve_clip(loaded.spec, options.clip)
-    Tiler(loaded, options.tile)
-
     state: resume.ResumeState | None = None
     wanted: dict[str, Any] = {}
     if options.resume:
@@ -310,30 +303,28 @@ def _restore(
         state = resume.load(dst)
         if state is not None:
             resume.check_matches(state, dst, wanted, resume.input_identity(source))
-    if on_start is not None:
-        on_start(loaded)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = WarningCollector()
     log.addHandler(collector)
     try:
-        _check_size(info, loaded)
-        if state is not None:  # the sizes the interrupted run used, whatever memory is free now
-            sizes = SizeChoice(TileOptions(**state.sizes["tile"]), ClipOptions(**state.sizes["clip"]), "resumed",
-                               f"continued after {state.frames_done} frames")
+        # Bad --tile/--clip values fail here, before the output is opened. Sizes are measured before
+        # compiling (the memory probe's shapes would otherwise be compiled for nothing).
+        if state is not None:
+            plan = resumed_plan(loaded, options, state.sizes, state.frames_done)
         else:
-            # Measured before compiling (the probe's shapes would otherwise be compiled for nothing).
-            sizes = choose_sizes(loaded, info.height, info.width, options.tile, options.clip)
-        start, first = (0, 0) if state is None else resume_point(
-            state.frames_done, resolve_clip(loaded.spec, sizes.clip), state.cuts)
+            plan = plan_run(loaded, options, info.height, info.width)
+        if on_start is not None:
+            on_start(loaded)
+        _check_size(info, loaded)
+        start, first = (0, 0) if state is None else resume_point(state.frames_done, plan.clip, state.cuts)
         accelerate(loaded, compile=options.compile)
         started = time.perf_counter()
         profile.restart()
         with ExitStack() as stack:
-            reader = stack.enter_context(open_reader(source))
-            out_w, out_h = info.width * loaded.scale, info.height * loaded.scale
-            writer = stack.enter_context(open_writer(
-                dst, info, width=out_w, height=out_h, encode=options.encode, overwrite=options.overwrite,
+            reader = stack.enter_context(open_reader(source, info=info))
+            writer = stack.enter_context(open_checked(
+                target, info, overwrite=options.overwrite,
                 temp_path=resume.next_path(dst) if state is not None else None,
             ))
             if state is None and not is_frame_folder(dst) and not is_stdio(dst):
@@ -344,7 +335,7 @@ def _restore(
 
             def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
                 return smooth_frames(
-                    restore_frames(frames, loaded, sizes.tile, sizes.clip, profile=profile,
+                    restore_frames(frames, loaded, plan=plan, profile=profile,
                                    on_progress=lambda frames: counts.computed(start + frames),
                                    on_inputs=inputs_log),
                     options.temporal_smooth,
@@ -354,7 +345,7 @@ def _restore(
 
             def marked(frames: Iterable[Frame]) -> Iterator[Frame]:
                 # From frame 0 even when resuming: the same frames give the same cuts (engine/cuts.py).
-                for frame in mark_cuts(frames, detect=options.cuts.detect, given=options.cuts.given):
+                for frame in mark_cuts(frames, detect=plan.cuts.detect, given=plan.cuts.given):
                     if frame.shot_start:
                         cuts.append(frame.index)
                     yield frame
@@ -377,9 +368,8 @@ def _restore(
             except KeyboardInterrupt as exc:
                 if not options.resume:
                     raise
-                new_state = resume.ResumeState(
-                    loaded.spec.id, wanted, resume.checksum(wanted), resume.input_identity(source),
-                    {"tile": asdict(sizes.tile), "clip": asdict(sizes.clip)}, 0, list(cuts))
+                new_state = resume.ResumeState(plan.model, wanted, resume.checksum(wanted),
+                                               resume.input_identity(source), plan.resume_sizes(), 0, list(cuts))
                 frames = _keep_for_resume(writer, dst, state, new_state)
                 if frames:
                     raise PartialKept(str(source), resume.part_path(dst), frames) from exc
@@ -393,17 +383,17 @@ def _restore(
     return RestoreResult(
         input=str(source),
         output=str(dst),
-        model=loaded.spec.id,
-        device=str(loaded.device),
+        model=plan.model,
+        device=plan.device,
         frames=written,
         seconds=seconds,
         width=info.width * loaded.scale,
         height=info.height * loaded.scale,
         warnings=collector.messages,
         profile=profile.report() if options.profile else None,
-        sizes=sizes.to_dict(),
+        sizes=plan.sizes(),
         weights=loaded.weights.to_dict() if loaded.weights is not None else None,
-        dtype=dtype_name(loaded.dtype),
+        dtype=plan.dtype,
         inputs=inputs_log.report(loaded.extra),
         cuts=[cut for cut in cuts if cut < written],
     )
@@ -446,7 +436,7 @@ def _check_pipes(source: str | Path, destination: str | Path | None, options: Re
 
 def _check_resumable(options: RestoreOptions, destination: Path) -> None:
     """UsageError for the combinations ``--resume`` cannot continue exactly (before anything is loaded)."""
-    from vrestore.engine.chunking import resolve_clip
+    from vrestore.engine.chunking import carries_state
     from vrestore.io.output_check import is_frame_folder
 
     if options.temporal_smooth:
@@ -454,7 +444,7 @@ def _check_resumable(options: RestoreOptions, destination: Path) -> None:
                          "into the next, so a continued run would differ); drop one of them")
     if is_frame_folder(destination):
         raise UsageError(f"--resume needs a video file output; {destination} is a PNG folder")
-    if is_registered(options.model) and resolve_clip(get_spec(options.model), options.clip).stateful:
+    if is_registered(options.model) and carries_state(get_spec(options.model)):
         raise UsageError(f"--resume cannot continue model {options.model}: it carries a recurrent state from "
                          "window to window, so a continued run would differ; run without --resume")
 

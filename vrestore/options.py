@@ -8,6 +8,7 @@ from typing import Any
 
 DEFAULT_MODEL = "pgdenet"  # what restore runs without --model (its default tag is the bundled pgdenet.tud)
 TUD_PROB = 0.55  # the TUD protocol's probability of leaving each degradation type out of a segment
+DEFAULT_TILE_OVERLAP = 16  # pixels neighbouring tiles share, for every model (--tile-overlap)
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class TileOptions:
     """Spatial tiling. ``size`` None or 0 = whole frame (split automatically on out-of-memory)."""
 
     size: int | None = None
-    overlap: int = 16
+    overlap: int = DEFAULT_TILE_OVERLAP
     min_size: int = 64
 
 

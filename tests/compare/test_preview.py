@@ -36,3 +36,22 @@ def test_preview_holds_input_and_restored_side_by_side(tmp_path):
     assert np.abs(left - first_input.astype(int)).mean() < 4
     assert picture[: band // 2].max() > 0  # a label was drawn
 
+
+
+def test_preview_restores_with_the_full_runs_plan(tmp_path, monkeypatch):
+    import vrestore.engine.runner as runner
+    from vrestore.engine.run_plan import plan_run
+
+    plans = []
+    restore_frames = runner.restore_frames
+
+    def spy(frames, model, *args, plan=None, **kwargs):
+        plans.append(plan)
+        return restore_frames(frames, model, *args, plan=plan, **kwargs)
+
+    monkeypatch.setattr(runner, "restore_frames", spy)
+    source = make_video(tmp_path / "in.mp4", frames=6, size=(64, 48))
+    model = load_model("tiny.test", device="cpu")
+    options = RestoreOptions(model="tiny.test")
+    write_preview(source, tmp_path / "p.mkv", model, options, frames=3)
+    assert plans == [plan_run(model, options, 48, 64)]

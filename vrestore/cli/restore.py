@@ -41,7 +41,7 @@ from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError
 from vrestore.models.registry import DEFAULT_MODEL, get_spec
-from vrestore.options import ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
+from vrestore.options import DEFAULT_TILE_OVERLAP, ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
 
 DEFAULT_PREVIEW_FRAMES = 48
 
@@ -70,7 +70,7 @@ def restore(
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "auto",
     tile: TileOpt = None,
-    tile_overlap: TileOverlapOpt = 16,
+    tile_overlap: TileOverlapOpt = DEFAULT_TILE_OVERLAP,
     clip: ClipOpt = None,
     clip_overlap: ClipOverlapOpt = None,
     no_cut_detection: Annotated[

@@ -27,9 +27,12 @@ def write_preview(source: str | Path, destination: str | Path, model: LoadedMode
                   frames: int) -> CompareResult:
     """Restore the first ``frames`` frames of ``source`` with ``model`` and write input | restored side by side.
 
-    Uses the same tiles and clip settings as the full run, so what the preview shows is what the run gives.
-    An upscaling model's input panel is enlarged with nearest-neighbour sampling, to show its pixels honestly.
+    Uses the full run's plan (``run_plan.plan_run``: tiles, windows, scene cuts), so what the preview shows is
+    what the run gives. An upscaling model's input panel is enlarged with nearest-neighbour sampling, to show
+    its pixels honestly.
     """
+    from vrestore.engine.cuts import mark_cuts
+    from vrestore.engine.run_plan import plan_run
     from vrestore.engine.runner import restore_frames
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import open_writer
@@ -40,7 +43,9 @@ def write_preview(source: str | Path, destination: str | Path, model: LoadedMode
         originals = list(itertools.islice(reader, frames))
     if not originals:
         raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
-    restored = list(restore_frames(originals, model, options.tile, options.clip))
+    plan = plan_run(model, options, info.height, info.width)
+    marked = mark_cuts(originals, detect=plan.cuts.detect, given=plan.cuts.given)
+    restored = list(restore_frames(marked, model, plan=plan))
     out_h, out_w = restored[0].image.shape[:2]
     grid = plan_grid([(out_w, out_h)] * 2)
     labels = ("input", f"restored ({model.spec.id})")

@@ -25,10 +25,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from vrestore.engine.chunking import resolve_clip
+from vrestore.engine.chunking import ClipSettings, resolve_clip
 from vrestore.engine.tiling import is_out_of_memory
 from vrestore.errors import UsageError
 from vrestore.models.loaded import LoadedModel
+from vrestore.models.spec import ModelSpec
 from vrestore.options import ClipOptions, TileOptions
 
 SAFETY = 0.7  # fraction of the free memory the model may plan to use (fragmentation, cudnn workspaces)
@@ -51,16 +52,12 @@ class MemoryModel:
 
 @dataclass(frozen=True)
 class SizeChoice:
-    """The tile and clip options a run uses, and how they were chosen (reported in ``--json``)."""
+    """The tile options and temporal windows a run uses, and how they were chosen (``run_plan.RunPlan``)."""
 
     tile: TileOptions
-    clip: ClipOptions
+    clip: ClipSettings
     how: str  # "given", "cpu" or "measured"
     note: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return {"tile": self.tile.size, "tile_overlap": self.tile.overlap, "clip": self.clip.length,
-                "clip_overlap": self.clip.overlap, "how": self.how, "note": self.note}
 
 
 Measure = Callable[[int, int, int], float]
@@ -72,22 +69,25 @@ def choose_sizes(
     width: int,
     tile: TileOptions,
     clip: ClipOptions,
+    settings: ClipSettings | None = None,
     *,
     free_bytes: float | None = None,
     measure: Measure | None = None,
 ) -> SizeChoice:
-    """Tile and clip options for ``height`` x ``width`` frames: the given ones, else chosen as described above.
+    """Tile and windows for ``height`` x ``width`` frames: the given ones, else chosen as described above.
 
+    ``settings`` are the windows ``clip`` gives (``resolve_clip``), when the caller has them.
     ``free_bytes`` and ``measure(frames, height, width) -> peak bytes`` default to the CUDA device's free
     memory and a real probe; tests pass their own.
     """
+    spec = model.spec
     clip_given = clip.length is not None
-    settings = resolve_clip(model.spec, clip)
+    settings = settings or resolve_clip(spec, clip)
     if tile.size is not None:
-        return SizeChoice(tile, _resolved(model, clip, settings.length), "given")
+        return SizeChoice(tile, settings, "given")
     if model.device.type != "cuda" and measure is None:
-        size, note = cpu_tile(model.spec.default_tile, height, width)
-        return SizeChoice(replace(tile, size=size), cpu_clip(model, clip), "cpu", note)
+        size, note = cpu_tile(spec.default_tile, height, width)
+        return SizeChoice(replace(tile, size=size), cpu_clip(spec, clip, settings), "cpu", note)
     if measure is None:
         measure = _probe(model)
     if free_bytes is None:
@@ -97,19 +97,19 @@ def choose_sizes(
     except Exception as exc:  # noqa: BLE001  (only out-of-memory is handled; the rest re-raised)
         if not is_out_of_memory(exc):
             raise
-        smallest = max(64, model.spec.min_size, tile.overlap + 1)
-        return SizeChoice(replace(tile, size=smallest), _resolved(model, clip, settings.length), "measured",
+        smallest = max(64, spec.min_size, tile.overlap + 1)
+        return SizeChoice(replace(tile, size=smallest), settings, "measured",
                           "the memory probe itself ran out of memory; smallest tile")
     budget = SAFETY * free_bytes
-    length = settings.length
+    chosen = settings
     while True:
-        size = _largest_tile(model, memory, budget, length, height, width, tile.overlap)
-        if size == 0 or size >= SMALL_TILE or clip_given or (shorter := _shorter(model, clip, length)) == length:
+        size = _largest_tile(model, memory, budget, chosen.length, height, width, tile.overlap)
+        if size == 0 or size >= SMALL_TILE or clip_given or (shorter := _shorter(spec, clip, chosen)) is chosen:
             break
-        length = shorter
+        chosen = shorter
     note = (f"{memory.per_sample * 1e6 / 2**20:.1f} MiB per megapixel-frame, {memory.fixed / 2**20:.0f} MiB fixed, "
             f"{free_bytes / 2**20:.0f} MiB free")
-    return SizeChoice(replace(tile, size=size), _resolved(model, clip, length), "measured", note)
+    return SizeChoice(replace(tile, size=size), chosen, "measured", note)
 
 
 def cpu_tile(default_tile: int | None, height: int, width: int) -> tuple[int, str]:
@@ -125,7 +125,7 @@ def cpu_tile(default_tile: int | None, height: int, width: int) -> tuple[int, st
     return default_tile, f"the model's default tile ({default_tile}): the frame is larger than its area"
 
 
-def cpu_clip(model: LoadedModel, clip: ClipOptions) -> ClipOptions:
+def cpu_clip(spec: ModelSpec, clip: ClipOptions, settings: ClipSettings) -> ClipSettings:
     """The windows on the CPU: ``CPU_WINDOW_FACTOR`` times the model's default length, last window not shifted.
 
     On the CPU each frame computed twice costs its full time. With the default 48-frame PGDENet windows
@@ -134,23 +134,11 @@ def cpu_clip(model: LoadedModel, clip: ClipOptions) -> ClipOptions:
     window repeat at most 1/8 (280 frames: 316). Every kept frame still has the overlap's context on each
     side (the overlap is cut at its middle), the guarantee the default windows give. The price is the memory
     of a window (twice the default) and a first frame written later (the progress bar moves inside a
-    window). A given ``--clip`` length is kept as it is.
+    window). A given ``--clip`` length, and windows that do not overlap, are kept as ``settings`` has them.
     """
-    if clip.length is not None or not _overlapping(model, clip):
-        return _resolved(model, clip, resolve_clip(model.spec, clip).length)
-    default = resolve_clip(model.spec, clip).length
-    return _resolved(model, replace(clip, shift_last=False), CPU_WINDOW_FACTOR * default)
-
-
-def _overlapping(model: LoadedModel, clip: ClipOptions) -> bool:
-    """True when windows share frames (temporal models without a recurrent state across windows)."""
-    return resolve_clip(model.spec, clip).overlap > 0
-
-
-def _resolved(model: LoadedModel, clip: ClipOptions, length: int) -> ClipOptions:
-    """``clip`` with the given length and the overlap the engine will use for it."""
-    settings = resolve_clip(model.spec, replace(clip, length=length))
-    return ClipOptions(settings.length, settings.overlap, clip.shift_last)
+    if clip.length is not None or settings.overlap == 0:
+        return settings
+    return resolve_clip(spec, replace(clip, length=CPU_WINDOW_FACTOR * settings.length, shift_last=False))
 
 
 def fit_memory(model: LoadedModel, frames: int, measure: Measure) -> MemoryModel:
@@ -188,16 +176,15 @@ def _largest_tile(
     return max(fed - overlap, smallest)
 
 
-def _shorter(model: LoadedModel, clip: ClipOptions, length: int) -> int:
-    """Half the clip length, as long as the windowing stays valid (key frames, overlap); else ``length``."""
-    candidate = length // 2
+def _shorter(spec: ModelSpec, clip: ClipOptions, settings: ClipSettings) -> ClipSettings:
+    """Windows of half the length, as long as they stay valid (key frames, overlap); else ``settings``."""
+    candidate = settings.length // 2
     if candidate < 2:
-        return length
+        return settings
     try:
-        resolve_clip(model.spec, replace(clip, length=candidate))
+        return resolve_clip(spec, replace(clip, length=candidate))
     except UsageError:
-        return length
-    return candidate
+        return settings
 
 
 def _probe(model: LoadedModel) -> Measure:

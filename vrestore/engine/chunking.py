@@ -11,7 +11,7 @@ model                   length                                         overlap
 ``Temporal.CLIP``       ``clip_length`` or 16                          ``min(2 r, length // 2)``
 stateful ``CLIP``       ``clip_length`` or 16                          0: the recurrent state is carried from
                                                                        window to window instead (an explicit
-                                                                       overlap is ignored with a warning); the
+                                                                       overlap is ignored; run_plan warns); the
                                                                        last window is short, not shifted back
 ======================  =============================================  =========================================
 
@@ -33,7 +33,6 @@ ends the stream of one shot and starts the next, so memory stays as flat as for 
 from __future__ import annotations
 
 import itertools
-import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,8 +41,6 @@ from typing import TypeVar
 from vrestore.engine.plan import Window, plan_shots, plan_windows, shifted, window_step
 from vrestore.models.spec import ModelSpec, Temporal
 from vrestore.options import ClipOptions
-
-log = logging.getLogger("vrestore")
 
 T = TypeVar("T")
 
@@ -68,11 +65,19 @@ class ClipSettings:
                           shift_last=self.shift_last)
 
 
+def carries_state(spec: ModelSpec) -> bool:
+    """True for a model that carries a recurrent state from window to window (its windows do not overlap)."""
+    return spec.temporal is Temporal.CLIP and spec.stateful
+
+
 def resolve_clip(spec: ModelSpec, options: ClipOptions | None = None) -> ClipSettings:
-    """Window length/overlap for ``spec``: the explicit ``options`` where given, else the defaults above."""
+    """Window length/overlap for ``spec``: the explicit ``options`` where given, else the defaults above.
+
+    Pure: ``run_plan`` resolves a run's windows once and says when it ignores an explicit overlap.
+    """
     options = options or ClipOptions()
     k = spec.keyframe_interval if spec.uses_keyframes and spec.keyframe_interval else None
-    stateful = spec.temporal is Temporal.CLIP and spec.stateful
+    stateful = carries_state(spec)
     r = spec.temporal_radius
     if spec.temporal is Temporal.NONE:
         default_length = spec.clip_length or NONE_BATCH
@@ -85,8 +90,6 @@ def resolve_clip(spec: ModelSpec, options: ClipOptions | None = None) -> ClipSet
         length = default_length if k is None else -(-default_length // k) * k
     overlap = options.overlap
     if spec.temporal is Temporal.NONE or stateful:
-        if overlap and stateful:
-            log.warning("model %s carries its state across windows; --clip-overlap %d is ignored", spec.id, overlap)
         overlap = 0
     elif overlap is None:
         overlap = min(2 * r, length // 2)

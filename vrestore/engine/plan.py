@@ -107,17 +107,27 @@ def _check_positive(name: str, value: int) -> None:
         raise UsageError(f"{name} must be at least 1, got {value}")
 
 
+def check_tile(size: int | None, overlap: int, min_size: int = 1) -> None:
+    """UsageError unless tiles of core ``size`` (None/0: whole frames) can overlap by ``overlap`` pixels and
+    a split on out-of-memory may stop at ``min_size``."""
+    if overlap < 0:
+        raise UsageError(f"tile overlap must be >= 0, got {overlap}")
+    if size is not None and size < 0:
+        raise UsageError(f"tile size must be >= 0 (0 = whole frame), got {size}")
+    if min_size < 1:
+        raise UsageError(f"minimum tile size must be at least 1, got {min_size}")
+    if size and overlap >= size:
+        raise UsageError(
+            f"tile overlap {overlap} must be smaller than the tile size {size}; lower --tile-overlap or raise --tile"
+        )
+
+
 def plan_axis(length: int, tile: int | None, overlap: int, multiple_of: int = 1, min_size: int = 1) -> list[Span]:
     """Split one image axis of ``length`` pixels into balanced spans (see :func:`plan_tiles`)."""
     _check_positive("image size", length)
     _check_positive("multiple_of", multiple_of)
     _check_positive("min_size", min_size)
-    if overlap < 0:
-        raise UsageError(f"tile overlap must be >= 0, got {overlap}")
-    if tile is not None and tile < 0:
-        raise UsageError(f"tile size must be >= 0 (0 = whole frame), got {tile}")
-    if tile and overlap >= tile:
-        raise UsageError(f"tile overlap {overlap} must be smaller than the tile size {tile}; lower --tile-overlap")
+    check_tile(tile, overlap)
     whole = Span(0, length, 0, length, pad=_round_up(max(length, min_size), multiple_of) - length)
     if not tile or tile >= length:
         return [whole]

@@ -19,10 +19,11 @@ import torch
 
 from vrestore.convert import peak_of, stack_images
 from vrestore.engine.blend import TILE_FEATHER, WINDOW_FEATHER, WindowBlender
-from vrestore.engine.chunking import ClipSettings, resolve_clip, stream_shots
+from vrestore.engine.chunking import ClipSettings, stream_shots
 from vrestore.engine.pipeline import prefetch
 from vrestore.engine.plan import Window
 from vrestore.engine.profile import NO_PROFILE, StageProfile
+from vrestore.engine.run_plan import RunPlan, fixed_plan
 from vrestore.engine.tiling import TiledState, Tiler
 from vrestore.engine.transfer import PendingImages, Uploader, start_download
 from vrestore.errors import InputError
@@ -42,6 +43,7 @@ def restore_frames(
     tile: TileOptions | None = None,
     clip: ClipOptions | None = None,
     *,
+    plan: RunPlan | None = None,
     window_feather: float = WINDOW_FEATHER,
     tile_feather: float = TILE_FEATHER,
     profile: StageProfile = NO_PROFILE,
@@ -51,23 +53,28 @@ def restore_frames(
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
-    A frame with ``shot_start`` set (``engine/cuts.mark_cuts``) starts a new shot: windows are planned per
-    shot (``plan.plan_shots``) and a recurrent state is dropped, so nothing of one shot reaches the next.
+    ``plan`` (``run_plan.plan_run``) gives the tiles and windows; without it ``tile`` and ``clip`` are taken
+    as given (``run_plan.fixed_plan``, validated before the first frame is read: UsageError). A frame with
+    ``shot_start`` set (``engine/cuts.mark_cuts``) starts a new shot: windows are planned per shot
+    (``plan.plan_shots``) and a recurrent state is dropped, so nothing of one shot reaches the next.
 
     Output images have the input's dtype (uint8 or uint16) and ``model.scale`` times its size. The input
     is consumed lazily: at most one window plus its look-ahead (see ``chunking``) is held, plus
-    ``stage_ahead`` windows stacked ahead on a staging thread (0: no thread). Options are validated here,
-    before the first frame is read (UsageError). ``profile`` receives the upload, model, download and idle
-    seconds. ``on_progress(frames)`` is called on the calling thread with the (fractional, never decreasing)
-    number of frames the model has finished, during each window as the model reports and after it.
+    ``stage_ahead`` windows stacked ahead on a staging thread (0: no thread). ``profile`` receives the
+    upload, model, download and idle seconds. ``on_progress(frames)`` is called on the calling thread with
+    the (fractional, never decreasing) number of frames the model has finished, during each window as the
+    model reports and after it.
     ``on_inputs(first, stop, values)`` receives, window by window, the inputs estimated for the frames with
     indices ``first`` to ``stop - 1`` (only for a model with ``"auto"`` inputs).
     """
-    settings = resolve_clip(model.spec, clip)
-    tiler = Tiler(model, tile or TileOptions(), feather=tile_feather)
-    blender: WindowBlender[Frame] = WindowBlender(0.0 if settings.stateful else window_feather)
+    if plan is None:
+        plan = fixed_plan(model, tile, clip)
+    elif tile is not None or clip is not None:
+        raise ValueError("pass either a plan or tile/clip options, not both")
+    tiler = Tiler(model, plan.tile, feather=tile_feather)
+    blender: WindowBlender[Frame] = WindowBlender(0.0 if plan.clip.stateful else window_feather)
     counter = _FrameCounter(on_progress) if on_progress is not None else None
-    return _restore(frames, model, settings, tiler, blender, profile, stage_ahead, counter, on_inputs)
+    return _restore(frames, model, plan.clip, tiler, blender, profile, stage_ahead, counter, on_inputs)
 
 
 @torch.inference_mode()

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from vrestore.engine.blend import TILE_FEATHER, TileAccumulator
-from vrestore.engine.plan import Tile, plan_tiles
-from vrestore.errors import DeviceError, UsageError
+from vrestore.engine.plan import Tile, check_tile, plan_tiles
+from vrestore.errors import DeviceError
 from vrestore.models.loaded import LoadedModel
 from vrestore.models.progress import share
 from vrestore.options import TileOptions
@@ -68,24 +68,14 @@ class Tiler:
     """Runs clips through ``model`` with the tiling in ``options``; keeps the working tile size."""
 
     def __init__(self, model: LoadedModel, options: TileOptions, *, feather: float = TILE_FEATHER) -> None:
-        if options.overlap < 0:
-            raise UsageError(f"tile overlap must be >= 0, got {options.overlap}")
-        if options.size is not None and options.size < 0:
-            raise UsageError(f"tile size must be >= 0 (0 = whole frame), got {options.size}")
-        if options.min_size < 1:
-            raise UsageError(f"minimum tile size must be at least 1, got {options.min_size}")
+        spec = model.spec
+        size = options.size if options.size is not None else spec.default_tile
+        check_tile(size, options.overlap, options.min_size)
         self.model = model
         self.options = options
         self.feather = feather
-        spec = model.spec
-        size = options.size if options.size is not None else spec.default_tile
         self.size: int | None = size or None
         self.min_size = max(options.min_size, spec.min_size, options.overlap + 1)
-        if self.size is not None and options.overlap >= self.size:
-            raise UsageError(
-                f"tile overlap {options.overlap} must be smaller than the tile size {self.size}; "
-                "lower --tile-overlap or raise --tile"
-            )
 
     def plan(self, height: int, width: int) -> list[Tile]:
         """The tiles for a (padded) ``height`` x ``width`` frame at the current tile size."""

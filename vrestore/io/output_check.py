@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from vrestore.errors import OutputError
-from vrestore.io.encode_plan import CONTAINERS, plan_encoding
+from vrestore.io.encode_plan import CONTAINERS, EncodePlan, plan_encoding
 from vrestore.io.info import VideoInfo
 from vrestore.io.pipe_writer import pipe_pix_fmt
 from vrestore.io.stdio import is_stdio
@@ -32,6 +33,21 @@ def temp_path_for(destination: Path) -> Path:
     return destination.with_name(f".{destination.name}.part{destination.suffix}")
 
 
+@dataclass(frozen=True)
+class OutputTarget:
+    """A destination that passed :func:`check_output`, with what its writer needs (``writer.open_checked``).
+
+    ``plan`` is the encoding of a video file and ``pix_fmt`` the y4m layout of stdout, when the check was
+    given the source and the encode options; a PNG folder has neither.
+    """
+
+    destination: Path | str
+    width: int
+    height: int
+    plan: EncodePlan | None = None
+    pix_fmt: str | None = None
+
+
 def check_output(
     destination: Path | str,
     source: VideoInfo | None,
@@ -39,7 +55,7 @@ def check_output(
     overwrite: bool,
     encode: EncodeOptions | None = None,
     size: tuple[int, int] | None = None,
-) -> None:
+) -> OutputTarget:
     """Fail early (before any decoding) with OutputError when ``destination`` cannot be written.
 
     Checks: same file as the source (refused even with ``overwrite``), already exists without
@@ -47,11 +63,12 @@ def check_output(
     output ``size`` as (width, height), default the source's) it also validates the codec and pix_fmt
     choice, raising UsageError / OutputError. ``-`` (stdout) only checks the y4m pixel format.
     """
+    width, height = size or ((source.width, source.height) if source is not None else (0, 0))
     if is_stdio(destination):
+        pix_fmt = None
         if encode is not None and source is not None:
-            width, height = size or (source.width, source.height)
-            pipe_pix_fmt(source, encode, width=width, height=height)
-        return
+            pix_fmt = pipe_pix_fmt(source, encode, width=width, height=height)
+        return OutputTarget(destination, width, height, pix_fmt=pix_fmt)
     folder = is_frame_folder(destination)
     dest = Path(destination)
     if source is not None and _same_path(dest, Path(source.source)):
@@ -64,9 +81,10 @@ def check_output(
         )
     _check_existing(dest, folder=folder, overwrite=overwrite)
     _check_parent(dest)
+    plan = None
     if encode is not None and not folder and source is not None:
-        width, height = size or (source.width, source.height)
-        plan_encoding(dest, source, encode, width=width, height=height)
+        plan = plan_encoding(dest, source, encode, width=width, height=height)
+    return OutputTarget(destination, width, height, plan=plan)
 
 
 def _same_path(a: Path, b: Path) -> bool:

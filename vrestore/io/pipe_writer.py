@@ -71,7 +71,10 @@ def pipe_pix_fmt(source: VideoInfo, encode: EncodeOptions, *, width: int, height
 
 
 class PipeWriter(CloseOnSuccess):
-    """Writes frames as y4m to a binary stream (stdout by default); the FrameWriter protocol of ``io/writer.py``."""
+    """Writes frames as y4m to a binary stream (stdout by default); the FrameWriter protocol of ``io/writer.py``.
+
+    ``pix_fmt`` is the layout ``output_check.check_output`` chose; without it, it is chosen here from ``encode``.
+    """
 
     def __init__(
         self,
@@ -81,10 +84,11 @@ class PipeWriter(CloseOnSuccess):
         height: int,
         encode: EncodeOptions | None = None,
         stream: BinaryIO | None = None,
+        pix_fmt: str | None = None,
     ) -> None:
         self.width = width
         self.height = height
-        self.pix_fmt = pipe_pix_fmt(source, encode or EncodeOptions(), width=width, height=height)
+        self.pix_fmt = pix_fmt or pipe_pix_fmt(source, encode or EncodeOptions(), width=width, height=height)
         self.frames_written = 0
         self._out = stream if stream is not None else sys.stdout.buffer
         self._matrix, self._range, primaries, transfer = colour_ids(source)

@@ -212,20 +212,24 @@ class VideoFileReader(FrameReader):
         return (start_s + declared) - end_s > max(0.5, 3 * frame_s)
 
 
-def open_reader(source: str | os.PathLike[str], *, frame_rate: Fraction | None = None) -> FrameReader:
+def open_reader(
+    source: str | os.PathLike[str], *, frame_rate: Fraction | None = None, info: VideoInfo | None = None
+) -> FrameReader:
     """Open ``source`` (video file, .y4m, image folder, glob or single image) for decoding.
 
     ``frame_rate`` sets the rate of image sequences (default 25 fps); video files keep their own
     timestamps and ignore it. Raises InputError when the source cannot be read. ``-`` is stdin, which can be
-    opened once (after ``probe("-")`` or not).
+    opened once (after ``probe("-")`` or not). ``info`` is ``probe(source)`` when the caller has it: the
+    source is then opened only to decode, not probed (its first frame decoded) again.
     """
     if is_stdio(source):
         return _open_stdin()
     text, files = resolve_source(source)
     if files is not None:
-        return ImageSequenceReader(probe_frame_files(text, files, frame_rate), files)
-    with open_container(text) as container:
-        info = info_from_container(container, select_video_stream(container, text), text)
+        return ImageSequenceReader(info or probe_frame_files(text, files, frame_rate), files)
+    if info is None:
+        with open_container(text) as container:
+            info = info_from_container(container, select_video_stream(container, text), text)
     _log_colour_decisions(info)
     container = open_container(text)
     try:

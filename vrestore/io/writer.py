@@ -53,9 +53,9 @@ from vrestore.errors import OutputError, VrestoreError
 from vrestore.frame import Frame
 from vrestore.io.closing import CloseOnSuccess
 from vrestore.io.colour import AVCOL_RANGE_JPEG, AVCOL_SPC_RGB, SWS_MATRIX, accurate_interpolation, colour_ids
-from vrestore.io.encode_plan import EncodePlan, plan_encoding
+from vrestore.io.encode_plan import EncodePlan
 from vrestore.io.info import VideoInfo
-from vrestore.io.output_check import check_output, is_frame_folder, temp_path_for
+from vrestore.io.output_check import OutputTarget, check_output, is_frame_folder, temp_path_for
 from vrestore.io.pipe_writer import PipeWriter
 from vrestore.io.probe import rational
 from vrestore.io.remux import SideStreams
@@ -63,7 +63,7 @@ from vrestore.io.stdio import is_stdio
 from vrestore.io.timing import FrameClock
 from vrestore.options import EncodeOptions
 
-__all__ = ["FrameWriter", "VideoWriter", "WriteSummary", "open_writer"]
+__all__ = ["FrameWriter", "VideoWriter", "WriteSummary", "open_checked", "open_writer"]
 
 log = logging.getLogger("vrestore")
 
@@ -114,17 +114,29 @@ def open_writer(
 
     ``temp_path`` replaces the default temp file ``.<name>.part<ext>`` of a video file.
     """
-    encode = encode or EncodeOptions()
-    if is_stdio(destination):
-        return PipeWriter(source, width=width, height=height, encode=encode)
-    dest = Path(destination)
-    check_output(destination, source, overwrite=overwrite)
-    if is_frame_folder(destination):
+    target = check_output(destination, source, overwrite=overwrite, encode=encode or EncodeOptions(),
+                          size=(width, height))
+    return open_checked(target, source, overwrite=overwrite, temp_path=temp_path)
+
+
+def open_checked(
+    target: OutputTarget, source: VideoInfo, *, overwrite: bool = False, temp_path: Path | None = None
+) -> FrameWriter:
+    """Open the writer for a destination ``check_output`` has passed, with the encode options it was given.
+
+    Nothing is checked again (a video file that appears meanwhile is still refused at ``close()``).
+    """
+    if is_stdio(target.destination):
+        return PipeWriter(source, width=target.width, height=target.height, pix_fmt=target.pix_fmt)
+    dest = Path(target.destination)
+    if is_frame_folder(dest):
         from vrestore.io.frames import PngFolderWriter  # written in parallel; imported lazily
 
         return PngFolderWriter(dest, overwrite=overwrite)
-    plan = plan_encoding(dest, source, encode, width=width, height=height)
-    return VideoWriter(dest, source, plan, width=width, height=height, overwrite=overwrite, temp_path=temp_path)
+    if target.plan is None:
+        raise ValueError(f"{dest} was checked without the source and encode options; it has no encoding plan")
+    return VideoWriter(dest, source, target.plan, width=target.width, height=target.height, overwrite=overwrite,
+                       temp_path=temp_path)
 
 
 class VideoWriter(CloseOnSuccess):

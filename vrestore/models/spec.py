@@ -73,7 +73,6 @@ class ModelSpec:
     channels_last: bool = False
     auto_bf16: bool = False
     default_tile: int | None = None
-    default_tile_overlap: int | None = None
     requires_weights: bool = False
     state_key: str | None = None
     build_for_checkpoint: Callable[[Mapping[str, torch.Tensor]], nn.Module] | None = None

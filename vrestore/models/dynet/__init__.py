@@ -21,7 +21,6 @@ _COMMON = {
     "multiple_of": 8,
     "min_size": 8,
     "supports_bfloat16": True,
-    "default_tile_overlap": 32,
     "state_key": "state_dict",
 }
 
@@ -54,5 +53,5 @@ DYNET_S = register(
 
 DYNET_TEST = register(
     ModelSpec(id="dynet.test", factory=tiny_dynet, description="tiny seeded DyNet for tests (not a restorer)",
-              **{**_COMMON, "state_key": None, "default_tile_overlap": None}),
+              **{**_COMMON, "state_key": None}),
 )

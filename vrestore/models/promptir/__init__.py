@@ -32,7 +32,6 @@ PROMPTIR_3TASK = register(
         multiple_of=8,
         min_size=8,
         supports_bfloat16=True,
-        default_tile_overlap=32,
         state_key="state_dict",
     ),
     default=True,

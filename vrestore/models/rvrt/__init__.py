@@ -35,7 +35,6 @@ def _spec(tag: str, config: RVRTConfig, task: str, description: str, **fields) -
             multiple_of=8,
             min_size=_SR_MIN if sr else _RESTORE_MIN,
             default_tile=128 if sr else 256,
-            default_tile_overlap=20,
             state_key="params",
             **fields,
         ),
