@@ -33,7 +33,7 @@ import torch
 
 from vrestore.train.config import TrainConfig, load_config
 from vrestore.train.data import TrainSamples, find_clips, load_clip
-from vrestore.train.loop import build_model, make_optimizer, place_for_training, training_step
+from vrestore.train.loop import build_model, freeze, make_optimizer, place_for_training, training_step
 from vrestore.train.pool import PooledSamples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +53,7 @@ class Recipe:
         else:
             self.module.train()
         params = list(self.module.parameters())
+        freeze(self.module, self.config.freeze)
         self.optimizer = (make_optimizer(params, self.config, torch.device("cpu")) if settings
                           else torch.optim.AdamW(params, lr=self.config.lr))
         data = self.config.data
