@@ -106,3 +106,8 @@ def test_frozen_parameters_stay_fixed_and_can_be_thawed_on_resume(write_recipe, 
 def test_freezing_an_unknown_module_is_refused(write_recipe):
     with pytest.raises(UsageError, match="'spynet' names no parameter"):
         train(load_config(write_recipe(steps=2, freeze=["spynet"])))
+
+
+def test_a_missing_init_checkpoint_names_init(write_recipe):
+    with pytest.raises(UsageError, match="--init/init: checkpoint .*missing.pth' does not exist"):
+        build_model(load_config(write_recipe(steps=2, init="missing.pth")))

@@ -147,7 +147,11 @@ def build_model(config: TrainConfig) -> tuple[ModelSpec, nn.Module]:
     torch.manual_seed(config.seed)
     module = spec.factory()
     if config.init:
-        load_into(module, read_state_dict(config.resolve(config.init)), config.init)
+        path = config.resolve(config.init)
+        if not path.is_file():
+            raise UsageError(f"--init/init: checkpoint '{path}' does not exist; check the path (relative paths in a "
+                             "recipe are relative to the recipe file)")
+        load_into(module, read_state_dict(path), config.init)
     return spec, module
 
 
