@@ -114,7 +114,6 @@ def degrade_clip(images: np.ndarray, rng: np.random.Generator, *, interval: int,
     return np.stack([f.image for f in degrade_stream(frames, plans, [])])
 
 
-
 def at_bitrate_density(plan: FramePlan, share: float) -> FramePlan:
     """``plan`` with its video bit rates multiplied by ``share`` (the crop's share of a full frame's pixels).
 
@@ -125,6 +124,7 @@ def at_bitrate_density(plan: FramePlan, share: float) -> FramePlan:
     steps = tuple(replace(step, params={**step.params, "bit_rate": max(1_000, round(step.params["bit_rate"] * share))})
                   if step.op == "video" else step for step in plan.steps)
     return replace(plan, steps=steps)
+
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """(T,H,W,3) uint8 -> (T,3,H,W) float32 in [0, 1]."""

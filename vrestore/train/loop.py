@@ -267,7 +267,6 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig, device: torc
                              fused=fused)
 
 
-
 def freeze(module: nn.Module, prefixes: Sequence[str]) -> None:
     """Keep the parameters whose names start with one of ``prefixes`` fixed (e.g. ``spynet`` after its pretraining).
 
@@ -282,6 +281,7 @@ def freeze(module: nn.Module, prefixes: Sequence[str]) -> None:
                              "give a module name such as 'spynet'")
         for parameter in matched:
             parameter.requires_grad_(False)
+
 
 def place_for_training(spec: ModelSpec, module: nn.Module, device: torch.device) -> None:
     """Move ``module`` to ``device`` in training mode, with the speed settings measured for it: the spec's

@@ -53,7 +53,7 @@ def read_user_checkpoint(path: Path, *, prefer: str | None = None) -> tuple[dict
 def _state_from(path: Path, data: bytes | None, key: str | None, prefer: str | None) -> dict[str, torch.Tensor]:
     """The flat state dict of the checkpoint at ``path`` (read from ``data`` when given)."""
     if data is None and not path.is_file():
-        raise WeightsError(f"checkpoint '{path}' does not exist; check the path given to --weights")
+        raise WeightsError(f"checkpoint '{path}' does not exist; check the path")
     try:
         with warnings.catch_warnings():
             # Any pickle file (a video's bytes too) may trigger this note on its way to the error below.
