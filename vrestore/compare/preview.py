@@ -12,7 +12,6 @@ import numpy as np
 from vrestore.compare.layout import compose, plan_grid
 from vrestore.compare.run import CompareResult
 from vrestore.convert import to_depth
-from vrestore.errors import InputError
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import RestoreOptions
 
@@ -37,12 +36,12 @@ def write_preview(source: str | Path, destination: str | Path, model: LoadedMode
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import open_writer
 
+    if frames < 1:
+        raise ValueError(f"a preview needs at least 1 frame, got {frames}")
     started = time.perf_counter()
-    with open_reader(source) as reader:
+    with open_reader(source) as reader:  # raises InputError when no frame decodes
         info = reader.info
         originals = list(itertools.islice(reader, frames))
-    if not originals:
-        raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
     plan = plan_run(model, options, info.height, info.width)
     marked = mark_cuts(originals, detect=plan.cuts.detect, given=plan.cuts.given)
     restored = list(restore_frames(marked, model, plan=plan))
