@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
+from vrestore.errors import PartialKept, UsageError, WeightsError
 from vrestore.frame import Frame
 from vrestore.inputs_report import InputsLog
 from vrestore.io.info import VideoInfo
@@ -23,6 +23,7 @@ from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve
 from vrestore.models.loaded import dtype_name
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
+from vrestore.stream import Progress
 from vrestore.warnings_log import WarningCollector
 
 if TYPE_CHECKING:
@@ -32,22 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("vrestore")
 
 _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress report: frames written so far, the expected total (None if unknown), seconds elapsed.
-
-    ``frames_computed`` (at least ``frames_done``) also counts the frames the model has finished but not yet
-    written, including the finished part of the window it is computing (fractional): a recurrent model's
-    window can take minutes on a CPU before its first frame is written. A restore reports once at its start
-    (0 frames, with the probed total) and then as either count grows.
-    """
-
-    frames_done: int
-    frames_total: int | None
-    elapsed_s: float
-    frames_computed: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -271,7 +256,6 @@ def _restore(
     from vrestore import resume
     from vrestore.engine.accel import accelerate
     from vrestore.engine.cuts import mark_cuts
-    from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
     from vrestore.engine.run_plan import plan_run, resumed_plan
     from vrestore.engine.runner import restore_frames
@@ -282,12 +266,13 @@ def _restore(
     from vrestore.io.reader import open_reader
     from vrestore.io.stdio import is_stdio
     from vrestore.io.writer import open_checked
+    from vrestore.stream import FrameCounts, run_stream
 
     check_strength(options.temporal_smooth)
     _check_pipes(source, destination, options)
     source = Path(source)
     info = probe(source)
-    counts = _Counts(progress, info.frame_count, time.perf_counter())
+    counts = FrameCounts(progress, info.frame_count)
     counts.report()  # the total shows at once, before the model loads and the first frame is written
     dst = Path(destination) if destination is not None else default_output_path(source, info)
     if options.resume:
@@ -360,11 +345,8 @@ def _restore(
                     return splice(marked(frames), (frame.image for frame in kept), start, first, restored)
 
             try:
-                written = run_pipeline(reader, transform, writer.write, queue_size=options.queue_size,
-                                       on_frame=counts.written, profile=profile)
-                if written == 0:
-                    raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
-                writer.close()
+                written = run_stream(reader, transform, writer, queue_size=options.queue_size,
+                                     on_frame=counts.written, profile=profile)
             except KeyboardInterrupt as exc:
                 if not options.resume:
                     raise
@@ -397,30 +379,6 @@ def _restore(
         inputs=inputs_log.report(loaded.extra),
         cuts=[cut for cut in cuts if cut < written],
     )
-
-
-class _Counts:
-    """The frames written (encode thread) and computed (model thread) of one restore, reported as Progress."""
-
-    def __init__(self, progress: Callable[[Progress], None] | None, total: int | None, started: float) -> None:
-        self.progress = progress
-        self.total = total
-        self.started = started
-        self.done = 0
-        self.model = 0.0
-
-    def written(self, done: int) -> None:
-        self.done = done
-        self.report()
-
-    def computed(self, frames: float) -> None:
-        self.model = frames
-        self.report()
-
-    def report(self) -> None:
-        if self.progress is not None:
-            done = self.done
-            self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done)))
 
 
 def _check_pipes(source: str | Path, destination: str | Path | None, options: RestoreOptions) -> None:

@@ -177,12 +177,11 @@ def synthesize(
     ``clip_key`` names the clip inside a dataset (its seed stream depends on it, not on the order of
     clips). The output and the sidecar appear only when complete; the input is never touched.
     """
-    from vrestore.api import Progress
-    from vrestore.engine.pipeline import run_pipeline
     from vrestore.io.output_check import check_output, is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import open_writer
+    from vrestore.stream import FrameCounts, run_stream
 
     options = options or SynthOptions()
     plan = resolve_plan(options)
@@ -203,35 +202,31 @@ def synthesize(
             interval=options.interval, prob=options.prob, frame_count=info.frame_count, weather=plan.weather,
         )
         record: list[dict[str, Any]] = []
-        started = time.perf_counter()
-        with open_reader(source) as reader:
-            if folder:
-                names = _frame_names(source, options.keep_ext) if info.kind == "frames" else []
-                writer: Any = NamedFrameWriter(dst, names, overwrite=options.overwrite)
-            else:
-                writer = open_writer(dst, info, width=info.width, height=info.height, encode=encode,
-                                     overwrite=options.overwrite)
-            with writer:
+        counts = FrameCounts(progress, info.frame_count)
+        staged: list[Path] = []  # the sidecar's temporary file, once every frame is written
 
-                def on_frame(done: int) -> None:
-                    if progress is not None:
-                        progress(Progress(done, info.frame_count, time.perf_counter() - started))
+        def stage_sidecar(written: int) -> None:
+            data = _sidecar(source, clip_key, info, plan, options, seed, encode, folder, record)
+            staged.append(write_sidecar_part(side, data))
 
-                written = run_pipeline(
-                    reader, lambda frames: degrade_stream(frames, schedule.plans(), record), writer.write,
-                    queue_size=options.queue_size, on_frame=on_frame,
-                )
-                if written == 0:
-                    raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
-                data = _sidecar(source, clip_key, info, plan, options, seed, encode, folder, record)
-                part = write_sidecar_part(side, data)
-                try:
-                    writer.close()
-                except BaseException:
-                    part.unlink(missing_ok=True)
-                    raise
-            commit(part, side)
-        seconds = time.perf_counter() - started
+        try:
+            with open_reader(source) as reader:
+                if folder:
+                    names = _frame_names(source, options.keep_ext) if info.kind == "frames" else []
+                    writer: Any = NamedFrameWriter(dst, names, overwrite=options.overwrite)
+                else:
+                    writer = open_writer(dst, info, width=info.width, height=info.height, encode=encode,
+                                         overwrite=options.overwrite)
+                with writer:
+                    written = run_stream(reader, lambda frames: degrade_stream(frames, schedule.plans(), record),
+                                         writer, queue_size=options.queue_size, on_frame=counts.written,
+                                         before_close=stage_sidecar)
+        except BaseException:
+            for part in staged:  # the output was not renamed into place: nor is its sidecar
+                part.unlink(missing_ok=True)
+            raise
+        commit(staged[0], side)
+        seconds = time.perf_counter() - counts.started
     finally:
         log.removeHandler(collector)
     return SynthResult(
