@@ -108,3 +108,36 @@ def test_bad_options_fail_before_writing(frame_folder, tmp_path, options):
     with pytest.raises(UsageError):
         synthesize(clean, tmp_path / "lq", options)
     assert not (tmp_path / "lq").exists()
+
+
+@pytest.mark.parametrize("kind", ["video", "frames"])
+def test_the_input_is_probed_once_and_the_output_checked_once(make_clip, frame_folder, tmp_path, monkeypatch, kind):
+    import vrestore.io.output_check as output_check
+    import vrestore.io.probe as probe_module
+    import vrestore.io.reader as reader_module
+    import vrestore.io.writer as writer_module
+
+    calls = {"probe": 0, "check": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    # A video is probed by info_from_container (its first frame decoded), a frame folder by probe_frame_files.
+    for name in ("info_from_container", "probe_frame_files"):
+        probed = counted("probe", getattr(probe_module, name))
+        monkeypatch.setattr(probe_module, name, probed)
+        monkeypatch.setattr(reader_module, name, probed)
+    checked = counted("check", output_check.check_output)
+    monkeypatch.setattr(output_check, "check_output", checked)
+    monkeypatch.setattr(writer_module, "check_output", checked)
+    if kind == "video":
+        source, output = make_clip("in.mkv", count=3, size=(32, 24)), tmp_path / "out.mkv"
+    else:
+        source, output = frame_folder(count=3), tmp_path / "lq"
+    result = synthesize(source, output, SynthOptions(seed=1))
+    assert result.frames == 3 and calls == {"probe": 1, "check": 1}
+    if kind == "frames":  # the folder writer keeps the input's frame names
+        assert sorted(p.name for p in output.iterdir()) == sorted(p.name for p in source.iterdir())
