@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import make_video
+from tests.helpers import count_probes_and_checks, make_video
 from vrestore.api import load_model
 from vrestore.compare.preview import preview_path, write_preview
 from vrestore.io.probe import probe
@@ -60,23 +60,13 @@ def test_preview_restores_with_the_full_runs_plan(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("named", [True, False], ids=["output-given", "default-output"])
 def test_preview_only_probes_the_input_once(tmp_path, monkeypatch, named):
-    import vrestore.io.probe as probe_module
-    import vrestore.io.reader as reader_module
     from vrestore.batch_restore import restore_many
 
-    calls = []
-    real = probe_module.info_from_container
-
-    def counted(*args, **kwargs):
-        calls.append(args[-1])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(probe_module, "info_from_container", counted)
-    monkeypatch.setattr(reader_module, "info_from_container", counted)
+    calls = count_probes_and_checks(monkeypatch)
     source = make_video(tmp_path / "in.mp4", frames=6, size=(64, 48))
     output = tmp_path / "out.mkv" if named else None
     [outcome] = restore_many([(source, output)], RestoreOptions(model="tiny.test", device="cpu"), preview=3,
                              preview_only=True)
     expected = tmp_path / ("out.preview.mp4" if named else "in_restored.preview.mp4")
     assert outcome.status == "preview" and outcome.output == str(expected) and outcome.frames == 3
-    assert calls == [str(source)]  # the preview file itself is checked, not probed
+    assert calls["probe"] == 1

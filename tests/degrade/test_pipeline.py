@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.degrade.conftest import read_frames, textured_images
+from tests.helpers import count_probes_and_checks
 from vrestore.degrade.pipeline import read_sidecar, replay
 from vrestore.errors import OutputError, UsageError
 from vrestore.synth_api import SynthOptions, synthesize
@@ -112,27 +113,7 @@ def test_bad_options_fail_before_writing(frame_folder, tmp_path, options):
 
 @pytest.mark.parametrize("kind", ["video", "frames"])
 def test_the_input_is_probed_once_and_the_output_checked_once(make_clip, frame_folder, tmp_path, monkeypatch, kind):
-    import vrestore.io.output_check as output_check
-    import vrestore.io.probe as probe_module
-    import vrestore.io.reader as reader_module
-    import vrestore.io.writer as writer_module
-
-    calls = {"probe": 0, "check": 0}
-
-    def counted(name, function):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
-
-    # A video is probed by info_from_container (its first frame decoded), a frame folder by probe_frame_files.
-    for name in ("info_from_container", "probe_frame_files"):
-        probed = counted("probe", getattr(probe_module, name))
-        monkeypatch.setattr(probe_module, name, probed)
-        monkeypatch.setattr(reader_module, name, probed)
-    checked = counted("check", output_check.check_output)
-    monkeypatch.setattr(output_check, "check_output", checked)
-    monkeypatch.setattr(writer_module, "check_output", checked)
+    calls = count_probes_and_checks(monkeypatch)
     if kind == "video":
         source, output = make_clip("in.mkv", count=3, size=(32, 24)), tmp_path / "out.mkv"
     else:
