@@ -155,7 +155,7 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     With ``options.resume`` an interrupt keeps the partial output (raising :class:`PartialKept`), and a
-    kept one is continued (see ``vrestore.resume`` and ``vrestore.engine.splice``).
+    kept one is continued (see ``vrestore.resumption``).
     """
     options = options or RestoreOptions()
     if model is not None:
