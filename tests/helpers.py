@@ -127,3 +127,32 @@ class Counted:
         for item in self.items:
             self.pulled += 1
             yield item
+
+
+def count_probes_and_checks(monkeypatch) -> dict[str, int]:
+    """Count, from here on, the input probes and the output checks, from wherever they are called.
+
+    A probe is ``info_from_container`` (a video's first frame decoded) or ``probe_frame_files`` (a frame
+    folder's first image read); a check is ``check_output``. The returned dict is updated as they happen.
+    """
+    import vrestore.io.output_check as output_check
+    import vrestore.io.probe as probe_module
+    import vrestore.io.reader as reader_module
+    import vrestore.io.writer as writer_module
+
+    calls = {"probe": 0, "check": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    for function in ("info_from_container", "probe_frame_files"):
+        probed = counted("probe", getattr(probe_module, function))
+        monkeypatch.setattr(probe_module, function, probed)
+        monkeypatch.setattr(reader_module, function, probed)
+    checked = counted("check", output_check.check_output)
+    monkeypatch.setattr(output_check, "check_output", checked)
+    monkeypatch.setattr(writer_module, "check_output", checked)
+    return calls

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from torch import nn
 
+from tests.helpers import count_probes_and_checks
 from vrestore.api import restore_video
 from vrestore.io.probe import probe
 from vrestore.io.reader import open_reader
@@ -94,26 +95,7 @@ def test_odd_size(make_clip, tmp_path):
 
 
 def test_the_input_is_probed_once_and_the_output_checked_once(make_clip, tmp_path, monkeypatch):
-    import vrestore.io.output_check as output_check
-    import vrestore.io.probe as probe_module
-    import vrestore.io.reader as reader_module
-    import vrestore.io.writer as writer_module
-
-    calls = {"probe": 0, "check": 0}
-
-    def counted(name, function):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
-
-    # The probe (the first frame decoded) is info_from_container; the output check is check_output.
-    probed = counted("probe", probe_module.info_from_container)
-    monkeypatch.setattr(probe_module, "info_from_container", probed)
-    monkeypatch.setattr(reader_module, "info_from_container", probed)
-    checked = counted("check", output_check.check_output)
-    monkeypatch.setattr(output_check, "check_output", checked)
-    monkeypatch.setattr(writer_module, "check_output", checked)
+    calls = count_probes_and_checks(monkeypatch)
     source = make_clip("in.mp4", count=4, size=(48, 32), codec="libx264", pix_fmt="yuv420p")
     result = restore_video(source, tmp_path / "out.mkv", RestoreOptions(), model=identity_model())
     assert result.frames == 4 and calls == {"probe": 1, "check": 1}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vrestore.errors import InputError, UsageError
+from vrestore.errors import UsageError
 from vrestore.frame import Frame
 from vrestore.metrics.blockiness import blockiness
 from vrestore.metrics.blur import blur
@@ -67,7 +67,7 @@ def analyze_video(
     samples_per_second: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> Analysis:
-    """Measure ``source`` (anything ``vrestore restore`` reads); InputError when it holds no frame.
+    """Measure ``source`` (anything ``vrestore restore`` reads); the reader's InputError when no frame decodes.
 
     ``progress(frames_decoded)`` is called after every frame.
     """
@@ -79,8 +79,6 @@ def analyze_video(
         info = reader.info
         rate = float(info.frame_rate) if info.frame_rate else DEFAULT_RATE
         seconds, count = _measure(reader, rate, samples_per_second, progress)
-    if count == 0:
-        raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
     return Analysis(str(source), info.width, info.height, count, seconds)
 
 

@@ -7,47 +7,26 @@ It never prints: progress goes through a callback, warnings through ``logging.ge
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vrestore.errors import InputError, PartialKept, UsageError, WeightsError
+from vrestore.errors import UsageError, WeightsError
 from vrestore.frame import Frame
 from vrestore.inputs_report import InputsLog
 from vrestore.io.info import VideoInfo
 from vrestore.models import DEFAULT_MODEL, LoadedModel, build, get_spec, resolve_device, resolve_dtype, resolve_id
-from vrestore.models.loaded import dtype_name
 from vrestore.models.registry import is_registered
 from vrestore.options import RestoreOptions
+from vrestore.stream import Progress
 from vrestore.warnings_log import WarningCollector
-
-if TYPE_CHECKING:
-    from vrestore.io.writer import FrameWriter
-    from vrestore.resume import ResumeState
 
 log = logging.getLogger("vrestore")
 
 _KEEP_EXTENSIONS = (".mp4", ".mkv", ".mov", ".webm")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress report: frames written so far, the expected total (None if unknown), seconds elapsed.
-
-    ``frames_computed`` (at least ``frames_done``) also counts the frames the model has finished but not yet
-    written, including the finished part of the window it is computing (fractional): a recurrent model's
-    window can take minutes on a CPU before its first frame is written. A restore reports once at its start
-    (0 frames, with the probed total) and then as either count grows.
-    """
-
-    frames_done: int
-    frames_total: int | None
-    elapsed_s: float
-    frames_computed: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +155,7 @@ def restore_video(
     The output is written under a temporary name and renamed only when complete; on any error or
     interrupt it is removed and the input is never touched. ``model`` skips loading (batch use).
     With ``options.resume`` an interrupt keeps the partial output (raising :class:`PartialKept`), and a
-    kept one is continued (see ``vrestore.resume`` and ``vrestore.engine.splice``).
+    kept one is continued (see ``vrestore.resumption``).
     """
     options = options or RestoreOptions()
     if model is not None:
@@ -268,41 +247,30 @@ def _restore(
     progress: Callable[[Progress], None] | None,
     on_start: Callable[[LoadedModel], None] | None = None,
 ) -> RestoreResult:
-    from vrestore import resume
     from vrestore.engine.accel import accelerate
     from vrestore.engine.cuts import mark_cuts
-    from vrestore.engine.pipeline import run_pipeline
     from vrestore.engine.profile import NO_PROFILE, StageProfile
-    from vrestore.engine.run_plan import plan_run, resumed_plan
     from vrestore.engine.runner import restore_frames
     from vrestore.engine.smooth import check_strength, smooth_frames
-    from vrestore.engine.splice import resume_point, splice
-    from vrestore.io.output_check import check_output, is_frame_folder
+    from vrestore.io.output_check import check_output
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
-    from vrestore.io.stdio import is_stdio
     from vrestore.io.writer import open_checked
+    from vrestore.resumption import Resumption
+    from vrestore.stream import FrameCounts, run_stream
 
     check_strength(options.temporal_smooth)
     _check_pipes(source, destination, options)
     source = Path(source)
     info = probe(source)
-    counts = _Counts(progress, info.frame_count, time.perf_counter())
+    counts = FrameCounts(progress, info.frame_count)
     counts.report()  # the total shows at once, before the model loads and the first frame is written
     dst = Path(destination) if destination is not None else default_output_path(source, info)
-    if options.resume:
-        _check_resumable(options, dst)
+    Resumption.check(options, dst)
     target = check_output(dst, info, overwrite=options.overwrite, encode=options.encode,
                           size=(info.width * scale, info.height * scale))
     loaded = get_model()
-    state: resume.ResumeState | None = None
-    wanted: dict[str, Any] = {}
-    if options.resume:
-        wanted = resume.output_options(options, model=loaded.spec.id, device=str(loaded.device),
-                                        dtype=dtype_name(loaded.dtype))
-        state = resume.load(dst)
-        if state is not None:
-            resume.check_matches(state, dst, wanted, resume.input_identity(source))
+    resumption = Resumption.begin(options, dst, source, loaded)
 
     profile = StageProfile(loaded.device) if options.profile else NO_PROFILE
     collector = WarningCollector()
@@ -310,72 +278,42 @@ def _restore(
     try:
         # Bad --tile/--clip values fail here, before the output is opened. Sizes are measured before
         # compiling (the memory probe's shapes would otherwise be compiled for nothing).
-        if state is not None:
-            plan = resumed_plan(loaded, options, state.sizes, state.frames_done)
-        else:
-            plan = plan_run(loaded, options, info.height, info.width)
+        plan = resumption.plan(loaded, options, info)
         if on_start is not None:
             on_start(loaded)
         _check_size(info, loaded)
-        start, first = (0, 0) if state is None else resume_point(state.frames_done, plan.clip, state.cuts)
         accelerate(loaded, compile=options.compile)
         started = time.perf_counter()
         profile.restart()
+        inputs_log = InputsLog()
+        cuts: list[int] = []
+
+        def marked(frames: Iterable[Frame]) -> Iterator[Frame]:
+            # From frame 0 even when resuming: the same frames give the same cuts (engine/cuts.py).
+            for frame in mark_cuts(frames, detect=plan.cuts.detect, given=plan.cuts.given):
+                if frame.shot_start:
+                    cuts.append(frame.index)
+                yield frame
+
+        def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
+            return smooth_frames(
+                restore_frames(frames, loaded, plan=plan, profile=profile,
+                               on_progress=lambda frames: counts.computed(resumption.start + frames),
+                               on_inputs=inputs_log),
+                options.temporal_smooth,
+            )
+
         with ExitStack() as stack:
             reader = stack.enter_context(open_reader(source, info=info))
-            writer = stack.enter_context(open_checked(
-                target, info, overwrite=options.overwrite,
-                temp_path=resume.next_path(dst) if state is not None else None,
-            ))
-            if state is None and not is_frame_folder(dst) and not is_stdio(dst):
-                resume.discard(dst, part=False)  # a stale state of a part the writer just replaced
-
+            writer = stack.enter_context(open_checked(target, info, overwrite=options.overwrite,
+                                                      temp_path=resumption.temp_path))
+            resumption.writer_opened()
+            transform = resumption.transform(marked, restored, stack)
             counts.started = started
-            inputs_log = InputsLog()
-
-            def restored(frames: Iterable[Frame]) -> Iterator[Frame]:
-                return smooth_frames(
-                    restore_frames(frames, loaded, plan=plan, profile=profile,
-                                   on_progress=lambda frames: counts.computed(start + frames),
-                                   on_inputs=inputs_log),
-                    options.temporal_smooth,
-                )
-
-            cuts: list[int] = []
-
-            def marked(frames: Iterable[Frame]) -> Iterator[Frame]:
-                # From frame 0 even when resuming: the same frames give the same cuts (engine/cuts.py).
-                for frame in mark_cuts(frames, detect=plan.cuts.detect, given=plan.cuts.given):
-                    if frame.shot_start:
-                        cuts.append(frame.index)
-                    yield frame
-
-            def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
-                return restored(marked(frames))
-
-            if state is not None:
-                kept = stack.enter_context(open_reader(resume.part_path(dst)))
-
-                def transform(frames: Iterable[Frame]) -> Iterator[Frame]:
-                    return splice(marked(frames), (frame.image for frame in kept), start, first, restored)
-
-            try:
-                written = run_pipeline(reader, transform, writer.write, queue_size=options.queue_size,
-                                       on_frame=counts.written, profile=profile)
-                if written == 0:
-                    raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
-                writer.close()
-            except KeyboardInterrupt as exc:
-                if not options.resume:
-                    raise
-                new_state = resume.ResumeState(plan.model, wanted, resume.checksum(wanted),
-                                               resume.input_identity(source), plan.resume_sizes(), 0, list(cuts))
-                frames = _keep_for_resume(writer, dst, state, new_state)
-                if frames:
-                    raise PartialKept(str(source), resume.part_path(dst), frames) from exc
-                raise
-        if not is_frame_folder(dst) and not is_stdio(dst):
-            resume.discard(dst)  # the output is complete: the kept part and its state are done with
+            with resumption.keeping_partial(writer, plan, cuts):
+                written = run_stream(reader, transform, writer, queue_size=options.queue_size,
+                                     on_frame=counts.written, profile=profile)
+        resumption.finish()
     finally:
         log.removeHandler(collector)
     seconds = time.perf_counter() - started
@@ -399,30 +337,6 @@ def _restore(
     )
 
 
-class _Counts:
-    """The frames written (encode thread) and computed (model thread) of one restore, reported as Progress."""
-
-    def __init__(self, progress: Callable[[Progress], None] | None, total: int | None, started: float) -> None:
-        self.progress = progress
-        self.total = total
-        self.started = started
-        self.done = 0
-        self.model = 0.0
-
-    def written(self, done: int) -> None:
-        self.done = done
-        self.report()
-
-    def computed(self, frames: float) -> None:
-        self.model = frames
-        self.report()
-
-    def report(self) -> None:
-        if self.progress is not None:
-            done = self.done
-            self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done)))
-
-
 def _check_pipes(source: str | Path, destination: str | Path | None, options: RestoreOptions) -> None:
     """UsageError for what cannot work with ``-`` (stdin in, stdout out), before stdin is read."""
     from vrestore.io.stdio import is_stdio
@@ -432,43 +346,6 @@ def _check_pipes(source: str | Path, destination: str | Path | None, options: Re
                          "a file, or '-' for stdout")
     if options.resume and (is_stdio(source) or is_stdio(destination)):
         raise UsageError("--resume needs a named input and output file; a pipe ('-') cannot be continued")
-
-
-def _check_resumable(options: RestoreOptions, destination: Path) -> None:
-    """UsageError for the combinations ``--resume`` cannot continue exactly (before anything is loaded)."""
-    from vrestore.engine.chunking import carries_state
-    from vrestore.io.output_check import is_frame_folder
-
-    if options.temporal_smooth:
-        raise UsageError("--resume cannot be combined with --temporal-smooth (the smoothing carries every frame "
-                         "into the next, so a continued run would differ); drop one of them")
-    if is_frame_folder(destination):
-        raise UsageError(f"--resume needs a video file output; {destination} is a PNG folder")
-    if is_registered(options.model) and carries_state(get_spec(options.model)):
-        raise UsageError(f"--resume cannot continue model {options.model}: it carries a recurrent state from "
-                         "window to window, so a continued run would differ; run without --resume")
-
-
-def _keep_for_resume(
-    writer: FrameWriter, destination: Path, state: ResumeState | None, fresh: ResumeState
-) -> int:
-    """Finish and keep the partial output after an interrupt; returns the frames kept (0: nothing kept).
-
-    A resumed run's output replaces the kept part only when it holds more frames than the part.
-    """
-    from vrestore import resume
-
-    keep = getattr(writer, "keep_partial", None)
-    frames = keep() if keep is not None else 0
-    previous = 0 if state is None else state.frames_done
-    if frames > previous:
-        if state is not None:
-            os.replace(resume.next_path(destination), resume.part_path(destination))
-        resume.save(destination, replace(fresh, frames_done=frames, cuts=[c for c in fresh.cuts if c < frames]))
-        return frames
-    if frames:
-        resume.next_path(destination).unlink(missing_ok=True)
-    return previous
 
 
 def _scale_of(model_id: str) -> int:

@@ -153,5 +153,6 @@ def _write_preview(restorer: Restorer, source: Path, destination: Path | None, f
     from vrestore.compare.preview import preview_path, write_preview
     from vrestore.io.probe import probe
 
-    target = preview_path(destination if destination is not None else default_output_path(source, probe(source)))
-    return write_preview(source, target, restorer.model, restorer.options, frames)
+    info = probe(source)  # names the default output, and the preview's reader needs no probe of its own
+    target = preview_path(destination if destination is not None else default_output_path(source, info))
+    return write_preview(source, target, restorer.model, restorer.options, frames, info=info)

@@ -1,7 +1,8 @@
 """``synthesize``: degraded copies of clean videos (TUD protocol, explicit chains, weather), reproducibly.
 
-Same shape as ``api.restore_video``: probe and check the output before decoding, then decode thread ->
-degradation -> encode thread, output renamed into place only when complete, plus the sidecar
+Same shape as ``api.restore_video``: probe and check the output once, before decoding (the reader and the
+writer reuse both), then ``stream.run_stream``: decode thread -> degradation -> encode thread, output renamed
+into place only when complete, plus the sidecar
 ``<output>.synth.json`` (also written under a temporary name and renamed). Never prints; warnings go to
 ``logging.getLogger("vrestore")`` and into the result.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 
@@ -32,6 +33,11 @@ from vrestore.io.frames import PngFolderWriter
 from vrestore.io.info import VIDEO_SUFFIXES
 from vrestore.options import TUD_PROB, EncodeOptions
 from vrestore.warnings_log import WarningCollector
+
+if TYPE_CHECKING:
+    from vrestore.io.info import VideoInfo
+    from vrestore.io.output_check import OutputTarget
+    from vrestore.io.writer import FrameWriter
 
 log = logging.getLogger("vrestore")
 
@@ -177,12 +183,10 @@ def synthesize(
     ``clip_key`` names the clip inside a dataset (its seed stream depends on it, not on the order of
     clips). The output and the sidecar appear only when complete; the input is never touched.
     """
-    from vrestore.api import Progress
-    from vrestore.engine.pipeline import run_pipeline
     from vrestore.io.output_check import check_output, is_frame_folder
     from vrestore.io.probe import probe
     from vrestore.io.reader import open_reader
-    from vrestore.io.writer import open_writer
+    from vrestore.stream import FrameCounts, run_stream
 
     options = options or SynthOptions()
     plan = resolve_plan(options)
@@ -193,7 +197,7 @@ def synthesize(
     try:
         info = probe(source)
         encode = output_encoding(dst, options.encode)
-        check_output(destination, info, overwrite=options.overwrite, encode=encode)
+        target = check_output(destination, info, overwrite=options.overwrite, encode=encode)
         side = sidecar_path(dst)
         if side.exists() and not options.overwrite:
             raise OutputError(f"sidecar {side} exists; pass --overwrite or choose another output name")
@@ -203,35 +207,24 @@ def synthesize(
             interval=options.interval, prob=options.prob, frame_count=info.frame_count, weather=plan.weather,
         )
         record: list[dict[str, Any]] = []
-        started = time.perf_counter()
-        with open_reader(source) as reader:
-            if folder:
-                names = _frame_names(source, options.keep_ext) if info.kind == "frames" else []
-                writer: Any = NamedFrameWriter(dst, names, overwrite=options.overwrite)
-            else:
-                writer = open_writer(dst, info, width=info.width, height=info.height, encode=encode,
-                                     overwrite=options.overwrite)
-            with writer:
+        counts = FrameCounts(progress, info.frame_count)
+        staged: list[Path] = []  # the sidecar's temporary file, once every frame is written
 
-                def on_frame(done: int) -> None:
-                    if progress is not None:
-                        progress(Progress(done, info.frame_count, time.perf_counter() - started))
+        def stage_sidecar(written: int) -> None:
+            data = _sidecar(source, clip_key, info, plan, options, seed, encode, folder, record)
+            staged.append(write_sidecar_part(side, data))
 
-                written = run_pipeline(
-                    reader, lambda frames: degrade_stream(frames, schedule.plans(), record), writer.write,
-                    queue_size=options.queue_size, on_frame=on_frame,
-                )
-                if written == 0:
-                    raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
-                data = _sidecar(source, clip_key, info, plan, options, seed, encode, folder, record)
-                part = write_sidecar_part(side, data)
-                try:
-                    writer.close()
-                except BaseException:
-                    part.unlink(missing_ok=True)
-                    raise
-            commit(part, side)
-        seconds = time.perf_counter() - started
+        try:
+            with open_reader(source, info=info) as reader, _open_writer(source, target, info, options) as writer:
+                written = run_stream(reader, lambda frames: degrade_stream(frames, schedule.plans(), record),
+                                     writer, queue_size=options.queue_size, on_frame=counts.written,
+                                     before_close=stage_sidecar)
+        except BaseException:
+            for part in staged:  # the output was not renamed into place: nor is its sidecar
+                part.unlink(missing_ok=True)
+            raise
+        commit(staged[0], side)
+        seconds = time.perf_counter() - counts.started
     finally:
         log.removeHandler(collector)
     return SynthResult(
@@ -239,6 +232,17 @@ def synthesize(
         protocol=plan.protocol, schedule=plan.schedule, width=info.width, height=info.height,
         warnings=collector.messages,
     )
+
+
+def _open_writer(source: Path, target: OutputTarget, info: VideoInfo, options: SynthOptions) -> FrameWriter:
+    """The writer for a checked output: a PNG folder keeps a frame sequence's names (``_frame_names``)."""
+    from vrestore.io.output_check import is_frame_folder
+    from vrestore.io.writer import open_checked
+
+    if is_frame_folder(target.destination):
+        names = _frame_names(source, options.keep_ext) if info.kind == "frames" else []
+        return NamedFrameWriter(Path(target.destination), names, overwrite=options.overwrite)
+    return open_checked(target, info, overwrite=options.overwrite)
 
 
 def _key(clip_key: str) -> int:

@@ -154,6 +154,24 @@ def test_truncated_mp4_without_index_is_an_input_error(run_cli, tmp_path):
     assert not (tmp_path / "out.mp4").exists()
 
 
+@pytest.mark.parametrize("command", [
+    ("restore", "{src}", "{out}.mkv", "--model", "tiny.test"),
+    ("restore", "{src}", "{out}.mkv", "--model", "tiny.test", "--preview-only"),
+    ("synth", "{src}", "{out}.mkv"),
+    ("analyze", "{src}"),
+    ("compare", "{src}", "{src}", "-o", "{out}.mkv"),
+    ("eval", "{src}", "{src}"),
+], ids=["restore", "preview", "synth", "analyze", "compare", "eval"])
+def test_no_decodable_frame_is_one_message_for_every_command(run_cli, tmp_path, command):
+    source = tmp_path / "empty.y4m"
+    source.write_bytes(b"YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")  # a header, no frame
+    args = [arg.format(src=source, out=tmp_path / "out") for arg in command]
+    result = run_cli(*args)
+    assert_one_line_error(result, 3, f"input '{source}' contains no decodable video frames; the file is corrupt or "
+                                     "truncated")
+    assert leftovers(tmp_path, {"empty.y4m"}) == []
+
+
 def _interrupt_mid_run(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedProcess, list[str]]:
     source = make_video(tmp_path / "long.mkv", frames=1500, size=(320, 240))
     output = tmp_path / "out.mkv"

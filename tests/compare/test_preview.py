@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from tests.helpers import make_video
+from tests.helpers import count_probes_and_checks, make_video
 from vrestore.api import load_model
 from vrestore.compare.preview import preview_path, write_preview
 from vrestore.io.probe import probe
@@ -55,3 +56,17 @@ def test_preview_restores_with_the_full_runs_plan(tmp_path, monkeypatch):
     options = RestoreOptions(model="tiny.test")
     write_preview(source, tmp_path / "p.mkv", model, options, frames=3)
     assert plans == [plan_run(model, options, 48, 64)]
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["output-given", "default-output"])
+def test_preview_only_probes_the_input_once(tmp_path, monkeypatch, named):
+    from vrestore.batch_restore import restore_many
+
+    calls = count_probes_and_checks(monkeypatch)
+    source = make_video(tmp_path / "in.mp4", frames=6, size=(64, 48))
+    output = tmp_path / "out.mkv" if named else None
+    [outcome] = restore_many([(source, output)], RestoreOptions(model="tiny.test", device="cpu"), preview=3,
+                             preview_only=True)
+    expected = tmp_path / ("out.preview.mp4" if named else "in_restored.preview.mp4")
+    assert outcome.status == "preview" and outcome.output == str(expected) and outcome.frames == 3
+    assert calls["probe"] == 1

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.degrade.conftest import read_frames, textured_images
+from tests.helpers import count_probes_and_checks
 from vrestore.degrade.pipeline import read_sidecar, replay
 from vrestore.errors import OutputError, UsageError
 from vrestore.synth_api import SynthOptions, synthesize
@@ -108,3 +109,16 @@ def test_bad_options_fail_before_writing(frame_folder, tmp_path, options):
     with pytest.raises(UsageError):
         synthesize(clean, tmp_path / "lq", options)
     assert not (tmp_path / "lq").exists()
+
+
+@pytest.mark.parametrize("kind", ["video", "frames"])
+def test_the_input_is_probed_once_and_the_output_checked_once(make_clip, frame_folder, tmp_path, monkeypatch, kind):
+    calls = count_probes_and_checks(monkeypatch)
+    if kind == "video":
+        source, output = make_clip("in.mkv", count=3, size=(32, 24)), tmp_path / "out.mkv"
+    else:
+        source, output = frame_folder(count=3), tmp_path / "lq"
+    result = synthesize(source, output, SynthOptions(seed=1))
+    assert result.frames == 3 and calls == {"probe": 1, "check": 1}
+    if kind == "frames":  # the folder writer keeps the input's frame names
+        assert sorted(p.name for p in output.iterdir()) == sorted(p.name for p in source.iterdir())

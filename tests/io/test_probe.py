@@ -200,11 +200,35 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
     assert_refused(path, "tone.wav", "no video stream", "audio")
 
 
+NO_FRAMES = "contains no decodable video frames; the file is corrupt or truncated"
+
+
 def test_header_only_file_has_no_frames(make_clip, tmp_path):
     data = make_clip("full.mkv", count=4).read_bytes()
     cut = tmp_path / "header-only.mkv"
     cut.write_bytes(data[:700])  # the Matroska header survives, no complete frame does
-    assert_refused(cut, "header-only.mkv")
+    assert_refused(cut, f"input '{cut}' {NO_FRAMES}")
+
+
+def test_y4m_header_without_frames(tmp_path):
+    path = tmp_path / "empty.y4m"
+    path.write_bytes(b"YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")
+    assert_refused(path, f"input '{path}' {NO_FRAMES}")
+
+
+def test_packets_that_do_not_decode(make_clip, tmp_path):
+    """A well-formed container whose video packets are garbage: the decoder fails on every one."""
+    source = av.open(str(make_clip("good.mkv", count=4)))
+    broken = tmp_path / "garbage.mkv"
+    with source, av.open(str(broken), "w") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.size:
+                garbage = av.Packet(b"\xff" * packet.size)
+                garbage.pts, garbage.dts, garbage.time_base = packet.pts, packet.dts, packet.time_base
+                garbage.stream = stream
+                out.mux(garbage)
+    assert_refused(broken, f"input '{broken}' {NO_FRAMES}")
 
 
 def test_raw_yuv_is_refused_with_a_hint(tmp_path):

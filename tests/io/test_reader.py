@@ -269,6 +269,18 @@ def test_truncated_file_yields_what_decodes_and_warns_once(make_clip, tmp_path, 
     ]
 
 
+def test_source_cut_after_the_probe_has_no_frames(make_clip, tmp_path):
+    """The reader's own check: a source probed whole, then cut to its header before it is decoded."""
+    from vrestore.io.probe import probe
+
+    path = make_clip("clip.mkv", count=4)
+    info = probe(path)
+    path.write_bytes(path.read_bytes()[:700])
+    with pytest.raises(InputError) as excinfo:
+        read_all(path, info=info)
+    assert str(excinfo.value) == f"input '{path}' contains no decodable video frames; the file is corrupt or truncated"
+
+
 def test_complete_file_does_not_warn(make_clip, caplog):
     with caplog.at_level(logging.WARNING, logger="vrestore"):
         assert len(read_all(make_clip("full.mkv", count=50, codec="libx264"))) == 50

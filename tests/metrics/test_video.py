@@ -220,3 +220,25 @@ def test_real_ten_bit_pair_through_y4m(shared_data, tmp_path):
     assert score.psnr == pytest.approx(expected_psnr, abs=1e-4)
     assert score.ssim == pytest.approx(expected_ssim, abs=1e-5)
     assert 40 < score.mean_psnr < 55
+
+
+def test_scoring_device():
+    import torch
+
+    from vrestore.errors import DeviceError
+    from vrestore.metrics.video import scoring_device, validate
+
+    assert scoring_device(" CPU ") == "cpu"
+    assert scoring_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(UsageError, match="tpu"):
+        validate(EvalOptions(device="tpu"))
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="CUDA"):
+            validate(EvalOptions(device="cuda"))
+
+
+def test_auto_device_scores_like_cpu(make_clip):
+    clip = make_clip("a.mkv", count=2, codec="ffv1", pix_fmt="bgr0")
+    cpu = evaluate_pair(clip, clip, EvalOptions(device="cpu"))
+    auto = evaluate_pair(clip, clip, EvalOptions(device="auto"))
+    assert auto.psnr == cpu.psnr == [math.inf, math.inf] and auto.ssim == pytest.approx(cpu.ssim)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -83,7 +81,7 @@ def eval_cmd(
     else:
         raise UsageError("missing RESTORED and REFERENCE (or --pairs list.csv); see 'vrestore eval --help'")
     options = EvalOptions(y_channel=y_channel, crop_border=crop, align=align.strip().lower(),
-                          allow_length_mismatch=allow_mismatch, device=_device(device), batch=batch)
+                          allow_length_mismatch=allow_mismatch, device=device, batch=batch)
     validate(options)
     _console.show_warnings(not (quiet or json_out))
     scores = []
@@ -96,12 +94,13 @@ def eval_cmd(
                 bar(done, None, time.monotonic() - began)
 
             scores.append(evaluate_pair(restored_path, reference_path, options, progress=progress))
+    report = EvalReport(scores, options, time.monotonic() - started)
     if csv_path is not None:
-        _write_csv(csv_path, scores)
+        report.write_csv(csv_path)
     if plot is not None:
         _write_plot(plot, scores, options)
     if json_out:
-        print(json.dumps(EvalReport(scores, options, time.monotonic() - started).to_dict()))
+        print(json.dumps(report.to_dict()))
     elif not quiet:
         _print_table(scores, options, per_frame)
 
@@ -114,34 +113,6 @@ def _write_plot(path: Path, scores: list[VideoScore], options: EvalOptions) -> N
     space = "Y" if options.y_channel else "RGB"
     curves = [(_short(s.restored), s.frames, s.psnr) for s in scores]
     write_image(path, plot_curves(curves, title=f"PSNR per frame ({space})", y_label="dB"), overwrite=True)
-
-
-def _device(name: str) -> str:
-    """'cpu' as is (torch is not even imported); anything else checked by torch."""
-    if name.strip().lower() == "cpu":
-        return "cpu"
-    from vrestore.models import resolve_device
-
-    return str(resolve_device(name))
-
-
-def _write_csv(path: Path, scores: list[VideoScore]) -> None:
-    """Per-frame rows (inf as "inf"), written to a temporary name and then renamed."""
-    from vrestore.errors import OutputError
-    from vrestore.metrics.report import CSV_HEADER, frame_rows
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(frame_rows(scores))
-    temp = path.with_name(f".{path.name}.part")
-    try:
-        temp.write_text(buffer.getvalue())
-        temp.replace(path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write --csv {path} ({exc.strerror or exc}); check that its folder exists "
-                          "and is writable") from None
 
 
 def _short(path: str) -> str:

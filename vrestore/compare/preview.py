@@ -12,7 +12,7 @@ import numpy as np
 from vrestore.compare.layout import compose, plan_grid
 from vrestore.compare.run import CompareResult
 from vrestore.convert import to_depth
-from vrestore.errors import InputError
+from vrestore.io.info import VideoInfo
 from vrestore.models.loaded import LoadedModel
 from vrestore.options import RestoreOptions
 
@@ -24,12 +24,12 @@ def preview_path(output: Path) -> Path:
 
 
 def write_preview(source: str | Path, destination: str | Path, model: LoadedModel, options: RestoreOptions,
-                  frames: int) -> CompareResult:
+                  frames: int, *, info: VideoInfo | None = None) -> CompareResult:
     """Restore the first ``frames`` frames of ``source`` with ``model`` and write input | restored side by side.
 
     Uses the full run's plan (``run_plan.plan_run``: tiles, windows, scene cuts), so what the preview shows is
     what the run gives. An upscaling model's input panel is enlarged with nearest-neighbour sampling, to show
-    its pixels honestly.
+    its pixels honestly. ``info`` is ``probe(source)`` when the caller has it (the source is not probed again).
     """
     from vrestore.engine.cuts import mark_cuts
     from vrestore.engine.run_plan import plan_run
@@ -37,12 +37,12 @@ def write_preview(source: str | Path, destination: str | Path, model: LoadedMode
     from vrestore.io.reader import open_reader
     from vrestore.io.writer import open_writer
 
+    if frames < 1:
+        raise ValueError(f"a preview needs at least 1 frame, got {frames}")
     started = time.perf_counter()
-    with open_reader(source) as reader:
+    with open_reader(source, info=info) as reader:  # raises InputError when no frame decodes
         info = reader.info
         originals = list(itertools.islice(reader, frames))
-    if not originals:
-        raise InputError(f"input '{source}' holds no decodable video frame; is the file complete?")
     plan = plan_run(model, options, info.height, info.width)
     marked = mark_cuts(originals, detect=plan.cuts.detect, given=plan.cuts.given)
     restored = list(restore_frames(marked, model, plan=plan))

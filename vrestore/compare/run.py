@@ -73,16 +73,13 @@ def compare_videos(sources: Sequence[str | Path], destination: str | Path,
         stack.callback(vrestore_log.removeHandler, heard)
         readers = [stack.enter_context(open_reader(s)) for s in sources]
         streams = [iter(r) for r in readers]
-        first = [_next(s) for s in streams]
-        if any(f is None for f in first):
-            empty = sources[first.index(None)]
-            raise InputError(f"input '{empty}' holds no decodable frame; is the file complete?")
-        grid, notes = _plan([prepare(f.image, options.crop) for f in first], options)  # type: ignore[union-attr]
+        first = [next(s) for s in streams]  # a reader yields a frame or raises InputError
+        grid, notes = _plan([prepare(f.image, options.crop) for f in first], options)
         picture = _picture(first, labels, options, grid)
         info = readers[0].info
         writer = stack.enter_context(open_writer(destination, info, width=picture.shape[1], height=picture.shape[0],
                                                  encode=options.encode, overwrite=options.overwrite))
-        writer.write(first[0].with_image(to_depth(picture, first[0].image.dtype)))  # type: ignore[union-attr]
+        writer.write(first[0].with_image(to_depth(picture, first[0].image.dtype)))
         count = 1
         while True:
             frames = [_next(stream) for stream in streams]

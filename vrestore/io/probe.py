@@ -104,6 +104,15 @@ def open_container(text: str) -> av.container.InputContainer:
         ) from None
 
 
+def no_frames_error(source: str, cause: Exception | None = None) -> InputError:
+    """The error for a source in which no video frame decodes (``cause``: the decoder's, when it gave one).
+
+    The probe raises it; so does a reader whose source changed after the probe (the one check of both).
+    """
+    reason = f" ({_one_line(str(cause))})" if cause is not None else ""
+    return InputError(f"input '{source}' contains no decodable video frames{reason}; the file is corrupt or truncated")
+
+
 def select_video_stream(container: av.container.InputContainer, text: str) -> av.video.VideoStream:
     """The first real video stream (cover art / attached pictures are skipped)."""
     for stream in container.streams.video:
@@ -121,7 +130,7 @@ def info_from_container(container: av.container.InputContainer, stream: av.video
     """
     first, stamps = _scan_start(container, stream)
     if first is None:
-        raise InputError(f"input '{text}' contains no decodable video frames; the file is corrupt or truncated")
+        raise no_frames_error(text)
     cc = stream.codec_context
     pix_fmt = cc.format.name if cc.format is not None else first.format.name
     width, height = (cc.width, cc.height) if cc.width and cc.height else (first.width, first.height)

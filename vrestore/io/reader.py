@@ -17,7 +17,6 @@ import av.container
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
-from vrestore.errors import InputError
 from vrestore.frame import Frame
 from vrestore.io.colour import accurate_interpolation
 from vrestore.io.frames import iter_frame_files, probe_frame_files
@@ -25,6 +24,7 @@ from vrestore.io.info import VideoInfo
 from vrestore.io.probe import (
     info_from_container,
     is_rgb_format,
+    no_frames_error,
     open_container,
     resolve_source,
     select_video_stream,
@@ -65,7 +65,8 @@ class FrameReader:
     """Iterate a source's frames once, in presentation order; use as a context manager.
 
     ``info`` describes the source. Iterating yields :class:`vrestore.frame.Frame` with RGB images
-    (uint8, or uint16 for sources deeper than 8 bits), ``index`` from 0 and the source timestamps.
+    (uint8, or uint16 for sources deeper than 8 bits), ``index`` from 0 and the source timestamps: at
+    least one frame, or InputError (``probe.no_frames_error``), so callers need no check of their own.
     Resources are released when iteration ends, is abandoned, or ``close()`` is called.
     """
 
@@ -151,12 +152,8 @@ class VideoFileReader(FrameReader):
             end_s = _end_time_s(frame, self.info.frame_rate)
             yield frame
             count += 1
-        if count == 0:
-            reason = f" ({_one_line(self._error)})" if self._error else ""
-            raise InputError(
-                f"input '{self.info.source}' contains no decodable video frames{reason}; "
-                "the file is corrupt or truncated"
-            )
+        if count == 0:  # the probe decoded a frame, so the source changed since (e.g. it was cut)
+            raise no_frames_error(self.info.source, self._error)
         if self._error is not None or self._ends_early(end_s):
             _warn_truncated(self.info.source, count)
 
@@ -323,7 +320,3 @@ def _end_time_s(frame: Frame, rate: Fraction | None) -> float | None:
 
 def _warn_truncated(source: str, count: int) -> None:
     log.warning("input '%s' is truncated or corrupt after frame %d; the output stops there", source, count)
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from vrestore.errors import OutputError
 
 if TYPE_CHECKING:
     from vrestore.metrics.video import EvalOptions, VideoScore
@@ -56,6 +61,24 @@ class EvalReport:
                          "align": self.options.align},
             "seconds": round(self.seconds, 3),
         }
+
+    def write_csv(self, path: Path) -> None:
+        """Per-frame rows (``CSV_HEADER``; inf as "inf"), written to a temporary name and then renamed.
+
+        OutputError when ``path`` cannot be written.
+        """
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(frame_rows(self.scores))
+        temp = path.with_name(f".{path.name}.part")
+        try:
+            temp.write_text(buffer.getvalue())
+            temp.replace(path)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OutputError(f"cannot write --csv {path} ({exc.strerror or exc}); check that its folder exists "
+                              "and is writable") from None
 
 
 def frame_rows(scores: list[VideoScore]) -> Iterator[tuple[str, str, int, float | str, float | str]]:

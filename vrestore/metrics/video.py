@@ -42,7 +42,7 @@ class EvalOptions:
     crop_border: int = 0
     align: str = "index"
     allow_length_mismatch: bool = False
-    device: str = "cpu"  # "cpu" (numpy/OpenCV, no torch) or a torch device such as "cuda:0"
+    device: str = "cpu"  # "cpu" (numpy/OpenCV, no torch), "auto" or a torch device such as "cuda:0"
     batch: int = 8
     workers: int | None = None
 
@@ -118,7 +118,8 @@ def evaluate_pair(
         frames_r = stack.enter_context(closing(prefetch(reader_r, depth=options.batch)))
         frames_g = stack.enter_context(closing(prefetch(reader_g, depth=options.batch)))
         scorer = stack.enter_context(
-            FrameScorer(peak, y_channel=options.y_channel, crop=options.crop_border, device=options.device,
+            FrameScorer(peak, y_channel=options.y_channel, crop=options.crop_border,
+                        device=scoring_device(options.device),
                         workers=options.workers)
         )
         pairs = _pair_by_pts(frames_r, frames_g) if options.align == "pts" else _pair_by_index(frames_r, frames_g)
@@ -139,13 +140,23 @@ def evaluate_pair(
 
 
 def validate(options: EvalOptions) -> None:
-    """Raise UsageError for option values that cannot work."""
+    """Raise UsageError for option values that cannot work (DeviceError for a device that is not there)."""
     if options.align not in ALIGN_MODES:
         raise UsageError(f"--align {options.align} is not a pairing mode; use index or pts")
     if options.crop_border < 0:
         raise UsageError(f"--crop-border {options.crop_border} is negative; use 0 or more pixels")
     if options.batch < 1:
         raise UsageError(f"--batch {options.batch} is too small; use 1 or more frames")
+    scoring_device(options.device)
+
+
+def scoring_device(name: str) -> str:
+    """Where frames are scored: "cpu" as is (torch is not even imported), else ``models.resolve_device``'s choice."""
+    if name.strip().lower() == "cpu":
+        return "cpu"
+    from vrestore.models import resolve_device
+
+    return str(resolve_device(name))
 
 
 def _dtype(bit_depth: int) -> type:
