@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import torch
 
-from vrestore.engine.autosize import CPU_WINDOW_FACTOR, SAFETY, SMALL_TILE, MemoryModel, choose_sizes, fit_memory
+from vrestore.engine.autosize import (
+    CPU_MAX_WINDOW_FACTOR,
+    CPU_WINDOW_FACTOR,
+    CPU_WINDOW_RAM_SHARE,
+    SAFETY,
+    SMALL_TILE,
+    MemoryModel,
+    choose_sizes,
+    fit_memory,
+)
 from vrestore.engine.chunking import ClipSettings, resolve_clip
 from vrestore.models import build, get_spec
 from vrestore.models.loaded import LoadedModel
@@ -51,13 +62,16 @@ def test_cpu_keeps_a_given_clip_length_and_models_without_overlap() -> None:
     assert image.clip.overlap == 0 and not image.clip.shift_last
 
 
+GIB = 2**30
+
+
 @pytest.mark.parametrize("frames", [13, 96, 241, 280, 1000, 9999])
 def test_cpu_windows_recompute_at_most_an_eighth(frames: int) -> None:
-    # pgdenet.tud's windows on the CPU: 96 frames overlapping by 12; the default (48, last window shifted)
-    # recomputes about a third. Every frame is still produced exactly once.
+    # pgdenet.tud's shortest windows on the CPU (little RAM): 96 frames overlapping by 12; the default (48, last
+    # window shifted) recomputes about a third. Every frame is still produced exactly once.
     spec = get_spec("pgdenet.tud")
     model = LoadedModel(spec, torch.nn.Identity())
-    cpu = choose_sizes(model, 360, 640, TileOptions(), ClipOptions()).clip
+    cpu = choose_sizes(model, 360, 640, TileOptions(), ClipOptions(), ram_bytes=2 * GIB).clip
     assert (cpu.length, cpu.overlap, cpu.shift_last) == (96, 12, False)
     windows = cpu.plan(frames)
     computed = sum(w.fed for w in windows)
@@ -67,6 +81,45 @@ def test_cpu_windows_recompute_at_most_an_eighth(frames: int) -> None:
     default = resolve_clip(spec, ClipOptions())
     if frames == 280:
         assert sum(w.fed for w in default.plan(frames)) == 382 and computed == 316
+
+
+def test_cpu_windows_grow_into_the_ram() -> None:
+    # 24 GB: a 280-frame 640x360 clip is one window (nothing recomputed); 1080p frames keep shorter ones.
+    model = LoadedModel(get_spec("pgdenet.tud"), torch.nn.Identity())
+    sd = choose_sizes(model, 360, 640, TileOptions(), ClipOptions(), ram_bytes=24 * GIB).clip
+    assert sd.length >= 280 and sd.length % 6 == 0 and not sd.shift_last
+    assert sum(w.fed for w in sd.plan(280)) == 280
+    hd = choose_sizes(model, 1080, 1920, TileOptions(), ClipOptions(), ram_bytes=24 * GIB).clip
+    assert 96 <= hd.length < sd.length
+
+
+def test_cpu_windows_without_a_memory_figure_or_ram_stay_shortest() -> None:
+    spec = get_spec("pgdenet.tud")
+    unknown_ram = choose_sizes(LoadedModel(spec, torch.nn.Identity()), 360, 640, TileOptions(), ClipOptions(),
+                               ram_bytes=0)
+    assert unknown_ram.clip.length == CPU_WINDOW_FACTOR * 48
+    no_figure = choose_sizes(clip_model(), 360, 640, TileOptions(), ClipOptions(), ram_bytes=1000 * GIB)
+    assert no_figure.clip.length == CPU_WINDOW_FACTOR * 16
+
+
+def test_cpu_window_length_sweep() -> None:
+    # Between the shortest and longest factor, a multiple of the key-frame interval, within the RAM share
+    # unless it is the shortest, and never shorter than a longer RAM would give.
+    rng = random.Random(5)
+    for _ in range(300):
+        per_pixel = rng.uniform(10, 400)
+        k = rng.choice([None, 2, 6, 7])
+        model = clip_model(cpu_window_bytes=per_pixel, uses_keyframes=k is not None, keyframe_interval=k)
+        height, width = rng.randint(64, 2160), rng.randint(64, 3840)
+        ram = rng.uniform(0.5, 256) * GIB
+        choice = choose_sizes(model, height, width, TileOptions(), ClipOptions(), ram_bytes=ram).clip
+        default = resolve_clip(model.spec, ClipOptions()).length
+        assert CPU_WINDOW_FACTOR * default <= choice.length <= CPU_MAX_WINDOW_FACTOR * default
+        assert k is None or choice.length % k == 0
+        fits = choice.length * per_pixel * height * width <= CPU_WINDOW_RAM_SHARE * ram
+        assert fits or choice.length == CPU_WINDOW_FACTOR * default
+        more = choose_sizes(model, height, width, TileOptions(), ClipOptions(), ram_bytes=2 * ram).clip
+        assert more.length >= choice.length
 
 
 @pytest.mark.parametrize(

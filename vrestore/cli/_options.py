@@ -63,7 +63,10 @@ TileOverlapOpt = Annotated[
     int, typer.Option("--tile-overlap", min=0, metavar="N", help="Overlap between tiles in pixels.")
 ]
 ClipOpt = Annotated[
-    Optional[int], typer.Option("--clip", min=1, metavar="N", help="Frames per temporal window (default: the model's).")
+    Optional[int],
+    typer.Option("--clip", min=1, metavar="N",
+                 help="Frames per temporal window (default: the model's; on the CPU as long as a quarter of the RAM "
+                      "holds)."),
 ]
 ClipOverlapOpt = Annotated[
     Optional[int],

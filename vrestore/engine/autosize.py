@@ -6,11 +6,12 @@ each; the device memory of a forward pass is modelled as ``fixed + per_sample * 
 pixels). The largest tile whose predicted peak, plus the engine's own buffers for a window, fits in
 ``SAFETY`` of the free memory is chosen; the whole frame when it fits. If even a small tile does not fit,
 the clip is shortened. On the CPU there is nothing to measure: the whole frame when it has no more pixels
-than one tile of the model's default size (else that tile), and windows twice the model's default length
-whose last window is not moved back (:func:`cpu_clip`: less recomputed overlap). A 96-frame PGDENet window
-takes most of a minute on a CPU before its first frame is written; a shorter window would return its
-first frames sooner, but it changes the output of a recurrent model (its state sees fewer frames) and costs
-more (each window repeats its overlap); the progress bar moves inside the window instead
+than one tile of the model's default size (else that tile), and long windows whose last window is not moved
+back (:func:`cpu_clip`): every frame a window repeats costs its full time on a CPU, so the windows grow into a
+share of the RAM, from the model's per-frame memory, up to ``CPU_MAX_WINDOW_FACTOR`` times the default length.
+A long window takes minutes on a CPU before its first frame is written; a shorter one would return its first
+frames sooner, but it changes the output of a recurrent model (its state sees fewer frames) and costs more
+(each window repeats its overlap); the progress bar moves inside the window instead
 (``vrestore.models.progress``). Explicit ``--tile``/``--clip`` values are kept.
 
 The choice only starts the run: the tiler still halves the tile on an out-of-memory error.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from vrestore.engine.chunking import ClipSettings, resolve_clip
+from vrestore.engine.host_memory import usable_ram_bytes
 from vrestore.engine.tiling import is_out_of_memory
 from vrestore.errors import UsageError
 from vrestore.models.loaded import LoadedModel
@@ -34,7 +36,9 @@ from vrestore.options import ClipOptions, TileOptions
 
 SAFETY = 0.7  # fraction of the free memory the model may plan to use (fragmentation, cudnn workspaces)
 PROBE_SIDES = (96, 160)  # the two probe sizes (before rounding to the model's multiple)
-CPU_WINDOW_FACTOR = 2  # CPU windows are this many times the model's default length (see cpu_clip)
+CPU_WINDOW_FACTOR = 2  # the shortest CPU windows, times the model's default length (see cpu_clip)
+CPU_MAX_WINDOW_FACTOR = 8  # the longest
+CPU_WINDOW_RAM_SHARE = 0.25  # of the RAM that one window may plan to use on the CPU
 SMALL_TILE = 192  # below this core size a shorter clip is preferred (tiles that small waste their overlap)
 _BYTES_PER_SAMPLE = 4 * 3  # float32 RGB
 
@@ -73,12 +77,13 @@ def choose_sizes(
     *,
     free_bytes: float | None = None,
     measure: Measure | None = None,
+    ram_bytes: float | None = None,
 ) -> SizeChoice:
     """Tile and windows for ``height`` x ``width`` frames: the given ones, else chosen as described above.
 
     ``settings`` are the windows ``clip`` gives (``resolve_clip``), when the caller has them.
     ``free_bytes`` and ``measure(frames, height, width) -> peak bytes`` default to the CUDA device's free
-    memory and a real probe; tests pass their own.
+    memory and a real probe; ``ram_bytes`` (CPU) to ``host_memory.usable_ram_bytes()``; tests pass their own.
     """
     spec = model.spec
     clip_given = clip.length is not None
@@ -87,7 +92,8 @@ def choose_sizes(
         return SizeChoice(tile, settings, "given")
     if model.device.type != "cuda" and measure is None:
         size, note = cpu_tile(spec.default_tile, height, width)
-        return SizeChoice(replace(tile, size=size), cpu_clip(spec, clip, settings), "cpu", note)
+        ram = ram_bytes if ram_bytes is not None else usable_ram_bytes()
+        return SizeChoice(replace(tile, size=size), cpu_clip(spec, clip, settings, height * width, ram), "cpu", note)
     if measure is None:
         measure = _probe(model)
     if free_bytes is None:
@@ -125,20 +131,33 @@ def cpu_tile(default_tile: int | None, height: int, width: int) -> tuple[int, st
     return default_tile, f"the model's default tile ({default_tile}): the frame is larger than its area"
 
 
-def cpu_clip(spec: ModelSpec, clip: ClipOptions, settings: ClipSettings) -> ClipSettings:
-    """The windows on the CPU: ``CPU_WINDOW_FACTOR`` times the model's default length, last window not shifted.
+def cpu_clip(
+    spec: ModelSpec, clip: ClipOptions, settings: ClipSettings, frame_pixels: int, ram_bytes: float | None
+) -> ClipSettings:
+    """The windows on the CPU: as long as ``CPU_WINDOW_RAM_SHARE`` of ``ram_bytes`` holds, last window not shifted.
 
     On the CPU each frame computed twice costs its full time. With the default 48-frame PGDENet windows
     overlapping by 12, a quarter of the work is repeated (and shifting the last window back to full length
     repeats up to a whole window more: 280 frames computed as 382); 96-frame windows with a short last
-    window repeat at most 1/8 (280 frames: 316). Every kept frame still has the overlap's context on each
-    side (the overlap is cut at its middle), the guarantee the default windows give. The price is the memory
-    of a window (twice the default) and a first frame written later (the progress bar moves inside a
-    window). A given ``--clip`` length, and windows that do not overlap, are kept as ``settings`` has them.
+    window repeat at most 1/8 (280 frames: 316); windows that hold the whole 280 frames repeat nothing.
+    The length is the most frames of ``frame_pixels`` pixels whose memory (``spec.cpu_window_bytes`` per
+    pixel-frame) fits the share, kept between ``CPU_WINDOW_FACTOR`` and ``CPU_MAX_WINDOW_FACTOR`` times the
+    default length and rounded down to the key-frame interval; the shortest when the model's memory or the
+    RAM is unknown. The RAM is the machine's total (not what is free now), so that a command gives the same
+    output on every run. Every kept frame still has the overlap's context on each side (the overlap is cut
+    at its middle), the guarantee the default windows give. The price is a first frame written later (the
+    progress bar moves inside a window). A given ``--clip`` length, and windows that do not overlap, are
+    kept as ``settings`` has them.
     """
     if clip.length is not None or settings.overlap == 0:
         return settings
-    return resolve_clip(spec, replace(clip, length=CPU_WINDOW_FACTOR * settings.length, shift_last=False))
+    length = CPU_WINDOW_FACTOR * settings.length
+    if spec.cpu_window_bytes and ram_bytes:
+        fits = int(CPU_WINDOW_RAM_SHARE * ram_bytes / (spec.cpu_window_bytes * frame_pixels))
+        length = max(length, min(fits, CPU_MAX_WINDOW_FACTOR * settings.length))
+        if settings.keyframe_interval:
+            length -= length % settings.keyframe_interval
+    return resolve_clip(spec, replace(clip, length=length, shift_last=False))
 
 
 def fit_memory(model: LoadedModel, frames: int, measure: Measure) -> MemoryModel:

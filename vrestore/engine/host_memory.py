@@ -19,6 +19,7 @@ import ctypes
 import logging
 import os
 import platform
+from pathlib import Path
 
 log = logging.getLogger("vrestore")
 
@@ -51,3 +52,27 @@ def keep_freed_memory() -> bool:
             return False
     _tuned = True
     return True
+
+
+def usable_ram_bytes() -> int | None:
+    """The memory this process may use: the physical RAM, lowered to a cgroup (container) limit; None if unknown.
+
+    The total, not what is free at the moment: a decision read from it (the CPU window length) is then the
+    same on every run on one machine, so the same command gives the same output.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX (Windows)
+        return None
+    for limit_file in _CGROUP_LIMITS:
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total if total > 0 else None
+
+
+# cgroup v2, then v1; "max" (v2) or a huge number (v1) means no limit.
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")

@@ -51,6 +51,10 @@ class ModelSpec:
     ``auto_bf16`` lets ``--dtype auto`` (the default) run the model in bf16 on CPUs with fast bf16: set it
     only for a model whose trained weights lose at most 0.05 dB in bf16 (benchmarks/cpu_speed.py, section 4;
     tests/engine/test_precision.py).
+    ``cpu_window_bytes`` is the host memory a ``vrestore restore`` on the CPU uses per pixel of each frame of
+    a temporal window (engine buffers and the network's activations, measured with
+    ``benchmarks/cpu_window_memory.py``); with it the CPU windows grow into a share of the RAM
+    (``engine.autosize.cpu_clip``); without it they stay at twice the default length.
     """
 
     id: str
@@ -72,6 +76,7 @@ class ModelSpec:
     supports_bfloat16: bool = False
     channels_last: bool = False
     auto_bf16: bool = False
+    cpu_window_bytes: float | None = None
     default_tile: int | None = None
     requires_weights: bool = False
     state_key: str | None = None

@@ -37,6 +37,11 @@ _COMMON = dict(
 # faster in fp32 and bf16, and bf16 keeps the bundled weights' quality (benchmarks/cpu_speed.py, section 4;
 # tests/engine/test_precision.py).
 _FAST = dict(channels_last=True, auto_bf16=True)
+# Host bytes per pixel-frame of a CPU window in `vrestore restore` (benchmarks/cpu_window_memory.py; results in
+# benchmarks/results/cpu_window_memory-*.md), rounded up: the runs vary by ~25 % with the allocator's reuse.
+_TUD_WINDOW_BYTES = 90.0  # measured 66 and 83 at 640x360
+# Measured 172 at 320x180; doubled, as tud's figure at 320x180 (43) was about half its 640x360 one.
+_OFFICIAL_WINDOW_BYTES = 360.0
 
 
 # The configuration we train and ship: small enough for a laptop CPU and for < 8 MB of fp16 weights.
@@ -75,6 +80,7 @@ OFFICIAL = register(ModelSpec(
     state_key="params",
     min_size=256,
     default_tile=512,
+    cpu_window_bytes=_OFFICIAL_WINDOW_BYTES,
     **_COMMON,
     **_FAST,
 ))
@@ -87,6 +93,7 @@ TUD = register(ModelSpec(
     weights="pgdenet.tud",
     min_size=256,
     default_tile=720,
+    cpu_window_bytes=_TUD_WINDOW_BYTES,
     **_COMMON,
     **_FAST,
 ), default=True)  # a bare 'pgdenet' (the default model of restore) means the bundled weights
