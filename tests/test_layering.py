@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,10 @@ def test_scripts_and_benchmarks_do_not_import_the_tests(folder: str) -> None:
     found = [f"{path.relative_to(PACKAGE.parent)} imports {name}" for path in paths
              for name in imported_modules(path) if name == "tests" or name.startswith("tests.")]
     assert not found, "; ".join(found)
+
+
+def test_scoring_on_the_cpu_imports_no_torch() -> None:
+    # The metrics library scores with numpy and OpenCV on the CPU; importing torch would cost seconds per run.
+    code = ("import sys, vrestore.metrics.video, vrestore.metrics.report; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -18,8 +18,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch only where a device is profiled: `vrestore eval` on the CPU never imports it
+    import torch
 
 STAGES = ("decode", "upload", "model", "download", "encode", "idle")
 _DEVICE_STAGES = frozenset({"upload", "model", "download"})
@@ -30,7 +32,7 @@ class StageProfile:
 
     def __init__(self, device: torch.device | str | None = None, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.device = torch.device(device) if device is not None else None
+        self.device = _as_device(device) if device is not None else None
         self._seconds = dict.fromkeys(STAGES, 0.0)
         self._lock = threading.Lock()
         self._started = time.perf_counter()
@@ -51,15 +53,13 @@ class StageProfile:
         if not self.enabled:
             yield
             return
-        sync = name in _DEVICE_STAGES and self._is_cuda()
-        if sync:
-            torch.cuda.synchronize(self.device)
+        sync = self._synchronize if name in _DEVICE_STAGES and self._is_cuda() else _nothing
+        sync()
         start = time.perf_counter()
         try:
             yield
         finally:
-            if sync:
-                torch.cuda.synchronize(self.device)
+            sync()
             self.add(name, time.perf_counter() - start)
 
     def restart(self) -> None:
@@ -82,11 +82,28 @@ class StageProfile:
             out = {name: round(value, 3) for name, value in self._seconds.items()}
         out["wall"] = round(wall, 3)
         if self._is_cuda():
+            import torch
+
             out["peak_vram_mib"] = round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1)
         return out
 
     def _is_cuda(self) -> bool:
         return self.device is not None and self.device.type == "cuda"
+
+    def _synchronize(self) -> None:
+        import torch
+
+        torch.cuda.synchronize(self.device)
+
+
+def _as_device(device: torch.device | str) -> torch.device:
+    import torch
+
+    return torch.device(device)
+
+
+def _nothing() -> None:
+    pass
 
 
 NO_PROFILE = StageProfile(enabled=False)
