@@ -51,7 +51,7 @@ class KeepingWriter:
 
 
 def interrupt(resumption: Resumption, writer: KeepingWriter, model, info, cuts=()) -> None:
-    plan = resumption.plan(model, resumption.options, info)
+    plan = resumption.plan(model, info)
     with resumption.keeping_partial(writer, plan, list(cuts)):
         raise KeyboardInterrupt
 
@@ -88,7 +88,7 @@ def test_a_fresh_run_replaces_a_kept_part_and_discards_it_when_done(tmp_path, so
     plain = Resumption.begin(PLAIN, output, source, model)  # without --resume the kept state is not read
     assert plain.state is None and plain.temp_path is None
     info = probe(source)
-    assert plain.plan(model, PLAIN, info) == plan_run(model, PLAIN, info.height, info.width) and plain.start == 0
+    assert plain.plan(model, info) == plan_run(model, PLAIN, info.height, info.width) and plain.start == 0
     plain.writer_opened()  # the writer writes to the part's name: the state no longer describes it
     assert part.exists() and not state.exists()
     plain.finish()
@@ -125,7 +125,7 @@ def test_a_kept_state_is_continued_from_its_sizes_and_restart_point(tmp_path, so
     again = Resumption.begin(RESUME, output, source, model)
     assert again.state is not None and again.state.frames_done == 5
     assert again.temp_path == resume.next_path(output)
-    plan = again.plan(model, RESUME, probe(source))
+    plan = again.plan(model, probe(source))
     assert plan.how == "resumed" and (again.start, again.first) == resume_point(5, plan.clip, [])
     again.writer_opened()
     assert resume.state_path(output).exists()  # a continued run writes beside the part: the state stays
@@ -158,7 +158,7 @@ def test_the_transform_splices_kept_frames_before_restored_ones(tmp_path, source
     # The kept part: frames of value 200 (what the interrupted run wrote).
     write_clip(resume.part_path(output), [np.full((24, 32, 3), 200, np.uint8)] * 5, codec="ffv1", pix_fmt="bgr0")
     again = Resumption.begin(options, output, source, model)
-    again.plan(model, options, probe(source))
+    again.plan(model, probe(source))
     seen: list[int] = []
 
     def marked(frames):

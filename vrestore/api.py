@@ -278,7 +278,7 @@ def _restore(
     try:
         # Bad --tile/--clip values fail here, before the output is opened. Sizes are measured before
         # compiling (the memory probe's shapes would otherwise be compiled for nothing).
-        plan = resumption.plan(loaded, options, info)
+        plan = resumption.plan(loaded, info)
         if on_start is not None:
             on_start(loaded)
         _check_size(info, loaded)

@@ -82,14 +82,14 @@ class Resumption:
             resume.check_matches(state, destination, wanted, resume.input_identity(source))
         return cls(options, destination, source, state, wanted)
 
-    def plan(self, model: LoadedModel, options: RestoreOptions, info: VideoInfo) -> RunPlan:
+    def plan(self, model: LoadedModel, info: VideoInfo) -> RunPlan:
         """The run's plan: a continued run's sizes are the kept state's; sets where the model restarts (``start``)."""
         from vrestore.engine.run_plan import plan_run, resumed_plan
         from vrestore.engine.splice import resume_point
 
         if self.state is None:
-            return plan_run(model, options, info.height, info.width)
-        plan = resumed_plan(model, options, self.state.sizes, self.state.frames_done)
+            return plan_run(model, self.options, info.height, info.width)
+        plan = resumed_plan(model, self.options, self.state.sizes, self.state.frames_done)
         self.start, self.first = resume_point(self.state.frames_done, plan.clip, self.state.cuts)
         return plan
 

@@ -32,7 +32,11 @@ class StageProfile:
 
     def __init__(self, device: torch.device | str | None = None, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.device = _as_device(device) if device is not None else None
+        self.device: torch.device | None = None
+        if device is not None:
+            import torch
+
+            self.device = torch.device(device)
         self._seconds = dict.fromkeys(STAGES, 0.0)
         self._lock = threading.Lock()
         self._started = time.perf_counter()
@@ -53,13 +57,15 @@ class StageProfile:
         if not self.enabled:
             yield
             return
-        sync = self._synchronize if name in _DEVICE_STAGES and self._is_cuda() else _nothing
-        sync()
+        sync = name in _DEVICE_STAGES and self._is_cuda()
+        if sync:
+            self._synchronize()
         start = time.perf_counter()
         try:
             yield
         finally:
-            sync()
+            if sync:
+                self._synchronize()
             self.add(name, time.perf_counter() - start)
 
     def restart(self) -> None:
@@ -94,16 +100,6 @@ class StageProfile:
         import torch
 
         torch.cuda.synchronize(self.device)
-
-
-def _as_device(device: torch.device | str) -> torch.device:
-    import torch
-
-    return torch.device(device)
-
-
-def _nothing() -> None:
-    pass
 
 
 NO_PROFILE = StageProfile(enabled=False)
