@@ -18,12 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import av
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
+from vrestore.io.probe import probe  # noqa: E402
 
 
 def peak_rss_bytes(args: list[str]) -> int:
@@ -43,9 +42,8 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=48)
     parser.add_argument("--long", type=int, default=144)
     args = parser.parse_args()
-    with av.open(str(args.clip)) as container:
-        stream = container.streams.video[0]
-        width, height = stream.codec_context.width, stream.codec_context.height
+    info = probe(args.clip)
+    width, height = info.width, info.height
     extra = ["--model", args.model] + (["--weights", str(args.weights)] if args.weights else [])
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:
