@@ -15,6 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.ops import deform_conv2d
 
+TAPS_BAND_BYTES = 4 * 2**20  # the sampled taps of one band of rows: a few MB, to stay in the CPU's cache
+_OUTSIDE = -4.0  # a grid coordinate (align_corners) at least 1.5 pixels left of the image: both corners are outside
+
 
 class ModulatedDeformConv(nn.Module):
     """A 3x3-style DCNv2 layer: ``weight`` (out, in, k, k) and ``bias`` like mmcv's ``ModulatedDeformConv2d``.
@@ -41,8 +44,6 @@ class ModulatedDeformConv(nn.Module):
         torchvision has no bf16 kernel (and no half one on the CPU), so those run in fp32.
         """
         dtype = x.dtype
-        # torchvision's CPU kernel indexes out of bounds on non-finite offsets; sample nothing there instead.
-        offset = torch.nan_to_num(offset, nan=0.0, posinf=0.0, neginf=0.0)
         if dtype == torch.bfloat16 or (dtype == torch.float16 and x.device.type == "cpu"):
             x = x.float()
         weight, bias = self.weight.to(x.dtype), self.bias.to(x.dtype)
@@ -52,6 +53,8 @@ class ModulatedDeformConv(nn.Module):
             out = sampled_deform_conv2d(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding,
                                         taps_dtype=taps)
         else:
+            # torchvision's CPU kernel indexes out of bounds on non-finite offsets; sample nothing there instead.
+            offset = torch.nan_to_num(offset, nan=0.0, posinf=0.0, neginf=0.0)
             out = _torchvision_op(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding)
         return out.to(dtype)
 
@@ -73,9 +76,13 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
     Every tap of every deformable group is a bilinear sample of its channels at ``position + tap + offset``
     (zero outside the image, corner by corner, as torchvision does: ``grid_sample`` with zero padding and
     ``align_corners=True`` on pixel coordinates), scaled by the mask; the taps are then one matrix product
-    with the weight. Needs H, W > 1 (``align_corners`` cannot address a 1-pixel side). ``taps_dtype``
-    (default: ``x``'s) is the precision of the mask product and the matrix product; the sampling itself
-    always runs in ``x``'s dtype, so that positions keep their sub-pixel precision.
+    with the weight. Needs H, W > 1 (``align_corners`` cannot address a 1-pixel side). The sampling and
+    the mask product run in ``x``'s dtype, so that positions keep their sub-pixel precision; ``taps_dtype``
+    (default: ``x``'s) is the precision the masked taps are rounded to and the matrix product runs in.
+
+    The output is computed in bands of rows whose taps take about ``TAPS_BAND_BYTES``: every output pixel
+    is computed exactly as in one piece, while the taps (nine times the input's size) stay in the cache
+    between sampling, masking and the product instead of going through memory three times.
     """
     n, c, h, w = x.shape
     out_channels, _, kh, kw = weight.shape
@@ -83,14 +90,36 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
     groups = mask.shape[1] // taps
     ky, kx = torch.meshgrid(torch.arange(kh, device=x.device, dtype=x.dtype),
                             torch.arange(kw, device=x.device, dtype=x.dtype), indexing="ij")
-    rows = torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1) - padding + ky.reshape(taps, 1, 1)
-    cols = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w) - padding + kx.reshape(taps, 1, 1)
+    x_scale, y_scale = 2.0 / (w - 1), 2.0 / (h - 1)
+    # Grid coordinates of every tap's undeformed position; an offset adds offset * scale (one pass per axis).
+    cols = (torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w) - padding + kx.reshape(taps, 1, 1)) \
+        * x_scale - 1.0
+    rows = (torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1) - padding + ky.reshape(taps, 1, 1)) \
+        * y_scale - 1.0
     pairs = offset.view(n, groups, taps, 2, h, w)  # (dy, dx) per group and tap
-    grid = torch.stack([(pairs[:, :, :, 1] + cols) * (2.0 / (w - 1)) - 1.0,
-                        (pairs[:, :, :, 0] + rows) * (2.0 / (h - 1)) - 1.0], dim=-1)
-    samples = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid.view(n * groups, taps * h, w, 2),
-                            mode="bilinear", padding_mode="zeros", align_corners=True)
+    source = x.reshape(n * groups, c // groups, h, w)
     low = taps_dtype or x.dtype
-    samples = samples.to(low).view(n, groups, c // groups, taps, h, w) * mask.to(low).view(n, groups, 1, taps, h, w)
-    out = torch.matmul(weight.to(low).reshape(out_channels, c * taps), samples.reshape(n, c * taps, h * w))
+    kernel = weight.to(low).reshape(out_channels, c * taps)
+    band = max(1, TAPS_BAND_BYTES // (n * c * taps * w * x.element_size()))
+    outs = []
+    for top in range(0, h, band):
+        bottom = min(top + band, h)
+        grid = torch.stack([torch.add(cols, pairs[:, :, :, 1, top:bottom], alpha=x_scale),
+                            torch.add(rows[:, top:bottom], pairs[:, :, :, 0, top:bottom], alpha=y_scale)], dim=-1)
+        # A non-finite offset samples nothing (grid_sample would spread NaN): move it outside the image.
+        grid = torch.nan_to_num(grid, nan=_OUTSIDE, posinf=_OUTSIDE, neginf=_OUTSIDE)
+        samples = F.grid_sample(source, grid.view(n * groups, taps * (bottom - top), w, 2),
+                                mode="bilinear", padding_mode="zeros", align_corners=True)
+        weighted = _masked(samples.view(n, groups, c // groups, taps, bottom - top, w),
+                           mask[:, :, top:bottom].view(n, groups, 1, taps, bottom - top, w), low)
+        outs.append(torch.matmul(kernel, weighted.reshape(n, c * taps, (bottom - top) * w)))
+    out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
     return out.view(n, out_channels, h, w).to(x.dtype) + bias.view(1, out_channels, 1, 1)
+
+
+def _masked(samples: torch.Tensor, mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``samples * mask`` rounded to ``dtype``; ``samples`` (a fresh tensor of the caller's) is scaled in place
+    when no gradient needs its values, which spares a new tensor nine times the features' size."""
+    if torch.is_grad_enabled() and (samples.requires_grad or mask.requires_grad):
+        return (samples * mask).to(dtype)
+    return samples.mul_(mask).to(dtype)
