@@ -9,6 +9,7 @@ of a CPU training step. ``tests/models/test_deform.py`` checks both agree in val
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +17,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 TAPS_BAND_BYTES = 4 * 2**20  # the sampled taps of one band of rows: a few MB, to stay in the CPU's cache
+OffsetsOf = Callable[[int, int], tuple[torch.Tensor, torch.Tensor]]  # (top, bottom) -> (offset, mask) of those rows
 _OUTSIDE = -4.0  # a grid coordinate (align_corners) at least 1.5 pixels left of the image: both corners are outside
 
 
@@ -39,7 +41,13 @@ class ModulatedDeformConv(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
 
     def deform(self, x: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The deformable convolution of ``x``, returned in ``x``'s dtype.
+        """The deformable convolution of ``x`` with the given offsets and mask, returned in ``x``'s dtype."""
+        return self.deform_rows(x, lambda top, bottom: (offset[:, :, top:bottom], mask[:, :, top:bottom]))
+
+    def deform_rows(self, x: torch.Tensor, offsets_of: OffsetsOf) -> torch.Tensor:
+        """The deformable convolution of ``x``, returned in ``x``'s dtype; ``offsets_of(top, bottom)`` gives the
+        offsets and mask of output rows ``top:bottom``, so that a caller can compute them band by band, while
+        they are in the cache (the CPU path asks for bands of rows; the others for all rows at once).
 
         torchvision has no bf16 kernel (and no half one on the CPU), so those run in fp32.
         """
@@ -50,9 +58,9 @@ class ModulatedDeformConv(nn.Module):
         if x.device.type == "cpu" and min(x.shape[-2:]) > 1:
             # Under CPU bf16 autocast the taps are weighted and summed in bf16 (the sampling positions stay fp32).
             taps = torch.bfloat16 if _cpu_autocast_dtype() == torch.bfloat16 else x.dtype
-            out = sampled_deform_conv2d(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding,
-                                        taps_dtype=taps)
+            out = sampled_deform_rows(x, offsets_of, weight, bias, self.padding, taps_dtype=taps)
         else:
+            offset, mask = offsets_of(0, x.shape[-2])
             # torchvision's CPU kernel indexes out of bounds on non-finite offsets; sample nothing there instead.
             offset = torch.nan_to_num(offset, nan=0.0, posinf=0.0, neginf=0.0)
             out = _torchvision_op(x, offset.to(x.dtype), weight, bias, mask.to(x.dtype), self.padding)
@@ -71,7 +79,17 @@ def _torchvision_op(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor,
 
 def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                           mask: torch.Tensor, padding: int, *, taps_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``.
+    """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``
+    (:func:`sampled_deform_rows` with the offsets and mask given whole)."""
+    return sampled_deform_rows(x, lambda top, bottom: (offset[:, :, top:bottom], mask[:, :, top:bottom]), weight,
+                               bias, padding, taps_dtype=taps_dtype)
+
+
+def sampled_deform_rows(x: torch.Tensor, offsets_of: OffsetsOf, weight: torch.Tensor, bias: torch.Tensor,
+                        padding: int, *, taps_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``; ``offsets_of(top,
+    bottom)`` gives the offsets (N, 2*G*k*k, bottom - top, W) and mask (N, G*k*k, bottom - top, W) of those
+    output rows.
 
     Every tap of every deformable group is a bilinear sample of its channels at ``position + tap + offset``
     (zero outside the image, corner by corner, as torchvision does: ``grid_sample`` with zero padding and
@@ -81,13 +99,12 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
     (default: ``x``'s) is the precision the masked taps are rounded to and the matrix product runs in.
 
     The output is computed in bands of rows whose taps take about ``TAPS_BAND_BYTES``: every output pixel
-    is computed exactly as in one piece, while the taps (nine times the input's size) stay in the cache
-    between sampling, masking and the product instead of going through memory three times.
+    is computed exactly as in one piece, while the band's offsets and taps (nine times the input's size) stay
+    in the cache between their computation, the sampling, the mask and the product.
     """
     n, c, h, w = x.shape
     out_channels, _, kh, kw = weight.shape
     taps = kh * kw
-    groups = mask.shape[1] // taps
     ky, kx = torch.meshgrid(torch.arange(kh, device=x.device, dtype=x.dtype),
                             torch.arange(kw, device=x.device, dtype=x.dtype), indexing="ij")
     x_scale, y_scale = 2.0 / (w - 1), 2.0 / (h - 1)
@@ -96,22 +113,24 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
         * x_scale - 1.0
     rows = (torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1) - padding + ky.reshape(taps, 1, 1)) \
         * y_scale - 1.0
-    pairs = offset.view(n, groups, taps, 2, h, w)  # (dy, dx) per group and tap
-    source = x.reshape(n * groups, c // groups, h, w)
     low = taps_dtype or x.dtype
     kernel = weight.to(low).reshape(out_channels, c * taps)
     band = max(1, TAPS_BAND_BYTES // (n * c * taps * w * x.element_size()))
     outs = []
     for top in range(0, h, band):
         bottom = min(top + band, h)
-        grid = torch.stack([torch.add(cols, pairs[:, :, :, 1, top:bottom], alpha=x_scale),
-                            torch.add(rows[:, top:bottom], pairs[:, :, :, 0, top:bottom], alpha=y_scale)], dim=-1)
+        offset, mask = offsets_of(top, bottom)
+        groups = mask.shape[1] // taps
+        pairs = offset.to(x.dtype).view(n, groups, taps, 2, bottom - top, w)  # (dy, dx) per group and tap
+        grid = torch.stack([torch.add(cols, pairs[:, :, :, 1], alpha=x_scale),
+                            torch.add(rows[:, top:bottom], pairs[:, :, :, 0], alpha=y_scale)], dim=-1)
         # A non-finite offset samples nothing (grid_sample would spread NaN): move it outside the image.
         grid = torch.nan_to_num(grid, nan=_OUTSIDE, posinf=_OUTSIDE, neginf=_OUTSIDE)
-        samples = F.grid_sample(source, grid.view(n * groups, taps * (bottom - top), w, 2),
+        samples = F.grid_sample(x.reshape(n * groups, c // groups, h, w),
+                                grid.view(n * groups, taps * (bottom - top), w, 2),
                                 mode="bilinear", padding_mode="zeros", align_corners=True)
         weighted = _masked(samples.view(n, groups, c // groups, taps, bottom - top, w),
-                           mask[:, :, top:bottom].view(n, groups, 1, taps, bottom - top, w), low)
+                           mask.to(x.dtype).view(n, groups, 1, taps, bottom - top, w), low)
         outs.append(torch.matmul(kernel, weighted.reshape(n, c * taps, (bottom - top) * w)))
     out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
     return out.view(n, out_channels, h, w).to(x.dtype) + bias.view(1, out_channels, 1, 1)

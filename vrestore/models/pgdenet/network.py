@@ -60,14 +60,19 @@ class PromptGuidedAlignment(ModulatedDeformConv):
         fused = self.fusion(torch.cat([modulated, cond], dim=1))
         # The flow joins in the features' dtype: the convolution would cast the whole concatenation to it anyway.
         out = self.conv_offset(torch.cat([fused, flow.to(fused.dtype)], dim=1))
-        n, _, h, w = out.shape
+        n, _, _, w = out.shape
         pairs = 2 * out.shape[1] // 3  # (dy, dx) per tap and group, then the mask
-        # offset = flow + max_residue * tanh(o), the flow (x, y) broadcast to every (dy, dx) pair, in the flow's
-        # precision. tanh(o) = 2 sigmoid(2o) - 1: the CPU's tanh is ten times slower than its sigmoid.
-        squashed = torch.sigmoid(out[:, :pairs].to(flow.dtype) * 2.0).view(n, pairs // 2, 2, h, w)
-        base = flow.flip(1).view(n, 1, 2, h, w) - self.max_residue
-        offset = torch.add(base, squashed, alpha=2.0 * self.max_residue)
-        return self.deform(previous, offset.view(n, pairs, h, w), torch.sigmoid(out[:, pairs:]))
+
+        def offsets_of(top: int, bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
+            # offset = flow + max_residue * tanh(o), the flow (x, y) broadcast to every (dy, dx) pair, in the
+            # flow's precision. tanh(o) = 2 sigmoid(2o) - 1: the CPU's tanh is ten times slower than its sigmoid.
+            rows = out[:, :, top:bottom]
+            squashed = torch.sigmoid(rows[:, :pairs].to(flow.dtype) * 2.0).view(n, pairs // 2, 2, bottom - top, w)
+            base = flow[:, :, top:bottom].flip(1).view(n, 1, 2, bottom - top, w) - self.max_residue
+            offset = torch.add(base, squashed, alpha=2.0 * self.max_residue)
+            return offset.view(n, pairs, bottom - top, w), torch.sigmoid(rows[:, pairs:])
+
+        return self.deform_rows(previous, offsets_of)
 
 
 class PGDENet(nn.Module):
