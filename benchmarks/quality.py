@@ -9,8 +9,9 @@ For every clip (frame folder) of --data it runs, as a user would,
     vrestore restore work/<clip>_lq.mkv work/<clip>_restored.mkv --model MODEL --codec ffv1
 
 and scores (RGB PSNR and SSIM, 8-bit, BasicSR conventions, no border crop) against the clean frames:
-the degraded input, three classical filters with their parameter tuned for the best mean PSNR over all
-clips (OpenCV fastNlMeansDenoisingColored h, median filter size, Gaussian blur sigma), and the model.
+the degraded input, the classical baselines of benchmarks/baselines.py (OpenCV NLM, median and Gaussian blur;
+FFmpeg nlmeans, atadenoise and fftdnoiz; a motion-compensated temporal average) with their parameter tuned
+for the best mean PSNR over all clips, and the model.
 Writes benchmarks/results/quality-<date>.md (and quality.md, the latest) with the exact commands.
 """
 
@@ -23,10 +24,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -39,17 +38,9 @@ from vrestore.weights.manifest import load_manifest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
 from benchmarks._results import command, today, write_results  # noqa: E402
+from benchmarks.baselines import BASELINES  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
-
-Filter = Callable[[np.ndarray, float], np.ndarray]
-BASELINES: dict[str, tuple[Filter, tuple[float, ...], str]] = {
-    "NLM (OpenCV)": (lambda im, h: cv2.fastNlMeansDenoisingColored(im, None, h, h, 7, 21),
-                     (3, 5, 7, 10, 14, 20), "h"),
-    "median": (lambda im, k: cv2.medianBlur(im, int(k)), (3, 5, 7), "size"),
-    "Gaussian blur": (lambda im, s: cv2.GaussianBlur(im, (0, 0), s), (0.5, 0.8, 1.2, 1.8, 2.5), "sigma"),
-}
-
 
 def run(command: list[str], log: list[str]) -> None:
     """Run a vrestore command, recording it; stop the benchmark when it fails."""
@@ -107,17 +98,14 @@ def main() -> None:
                            "ours": score(frames_of(out), clean_frames[clip.name])}
 
     chosen: dict[str, str] = {}
-    for name, (apply, values, label) in BASELINES.items():
-        best = None
-        for value in values:
-            scores = {c: score([apply(im, value) for im in degraded_frames[c]], clean_frames[c]) for c in rows}
-            mean = float(np.mean([s[0] for s in scores.values()]))
-            if best is None or mean > best[0]:
-                best = (mean, value, scores)
-        assert best is not None
-        chosen[name] = f"{label}={best[1]}"
-        for c, s in best[2].items():
-            rows[c][name] = s
+    for name, baseline in BASELINES.items():
+        # Clip by clip, every value (a temporal baseline aligns each clip once), then the value with the best mean.
+        scores = {c: {v: score(baseline.apply(degraded_frames[c], v), clean_frames[c]) for v in baseline.values}
+                  for c in rows}
+        best = max(baseline.values, key=lambda v: float(np.mean([scores[c][v][0] for c in rows])))
+        chosen[name] = f"{baseline.label}={best}"
+        for c in rows:
+            rows[c][name] = scores[c][best]
 
     columns = ["degraded", *BASELINES, "ours"]
     gpu = torch.cuda.is_available() and args.device != "cpu"
