@@ -43,6 +43,16 @@ def cpu_model(fallback: str | None = None) -> str:
     return cpu_name(fallback)
 
 
+def cpu_flags() -> list[str]:
+    """The speed-relevant instruction sets /proc/cpuinfo lists (AVX2, AVX-512, AVX512-BF16, AMX), sorted."""
+    cpuinfo = Path("/proc/cpuinfo")
+    wanted = {"avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
+    try:
+        return sorted(set(cpuinfo.read_text().split()) & wanted)
+    except OSError:
+        return []
+
+
 def results_path(name: str, *tags: str, date: str | None = None, dated: bool = True) -> Path:
     """``RESULTS/<name>-<date>[-<tag>...].md``; ``<name>[-<tag>...].md`` when not ``dated`` (a latest-results file)."""
     return RESULTS / ("-".join([name, *([date or today()] if dated else []), *tags]) + ".md")

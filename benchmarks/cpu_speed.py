@@ -37,7 +37,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
+from benchmarks._results import command, cpu_flags, cpu_model, today, write_results  # noqa: E402
 from scripts.make_pgdenet_golden import MODE_CONFIG, load_official  # noqa: E402
 from vrestore.engine.autosize import choose_sizes  # noqa: E402
 from vrestore.engine.host_memory import keep_freed_memory  # noqa: E402
@@ -190,9 +190,7 @@ def main() -> None:
               f"gap **{gap.gap_db:.3f} dB** (auto uses bf16 only within 0.05 dB); bf16 vs fp32 output "
               f"{gap.psnr_between:.2f} dB"]
 
-    cpuinfo = Path("/proc/cpuinfo")
-    wanted = {"avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
-    flags = sorted(set(cpuinfo.read_text().split()) & wanted) if cpuinfo.exists() else []
+    flags = cpu_flags()
     header = [f"# CPU speed, {today()}", "",
               f"- command: `{command()}`",
               f"- CPU: {cpu_model('unknown CPU')} ({torch.get_num_threads()} torch threads), flags {', '.join(flags)}, "

@@ -2,7 +2,7 @@
 
 Usage:  python benchmarks/train_speed.py [--base configs/pgdenet-tud-cpu.yml]
         [--new configs/pgdenet-tud-cpu-fast.yml] [--rounds 4] [--steps 3] [--threads 2]
-        [--init vrestore/weights/pgdenet-tud.pth]
+        [--init vrestore/weights/pgdenet-tud.pth] [--tag NAME]
 
 Both recipes must train the same model on samples of the same size (frames x crop x crop), so that clips per
 second compare like for like. Each recipe runs in its own worker process (its own model from --init,
@@ -38,7 +38,7 @@ from vrestore.train.pool import PooledSamples
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
-from benchmarks._results import command, cpu_name, today, write_results  # noqa: E402
+from benchmarks._results import command, cpu_flags, cpu_model, today, write_results  # noqa: E402
 
 
 class Recipe:
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--steps", type=int, default=3, help="steps of each recipe per round")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tag", help="suffix of the results file (e.g. the CPU: train_speed-<date>-<tag>.md)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--settings", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,8 +174,8 @@ def main() -> None:
     frames, crop = workers[0].info["shape"]
     date = today()
     lines = [f"# Training throughput, {workers[0].info['model']}, {date}", "",
-             f"- device: CPU {cpu_name()} "
-             f"(capability {torch.backends.cpu.get_cpu_capability()}), {args.threads} threads, "
+             f"- device: CPU {cpu_model()} (flags {', '.join(cpu_flags())}; torch capability "
+             f"{torch.backends.cpu.get_cpu_capability()}), {args.threads} threads, "
              f"torch {torch.__version__}, python {platform.python_version()}",
              f"- command: `{command()}`",
              f"- sample: {frames} frames of {crop}x{crop}; {args.rounds} alternating rounds of {args.steps} steps "
@@ -187,7 +188,7 @@ def main() -> None:
              "pool build s/clip | step s/clip | total s/clip | clips/s | vs base |",
              "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|", *rows, ""]
     print("\n".join(lines))
-    write_results("\n".join(lines), "train_speed", date=date)
+    write_results("\n".join(lines), "train_speed", *([args.tag] if args.tag else []), date=date)
 
 
 if __name__ == "__main__":
