@@ -9,7 +9,7 @@ For every clip (frame folder) of --data it runs, as a user would,
     vrestore restore work/<clip>_lq.mkv work/<clip>_restored.mkv --model MODEL --codec ffv1
 
 and scores (RGB PSNR and SSIM, 8-bit, BasicSR conventions, no border crop) against the clean frames:
-the degraded input, the classical baselines of benchmarks/baselines.py (OpenCV NLM, median and Gaussian blur;
+the degraded input, the classical baselines of benchmarks/_baselines.py (OpenCV NLM, median and Gaussian blur;
 FFmpeg nlmeans, atadenoise and fftdnoiz; a motion-compensated temporal average) with their parameter tuned
 for the best mean PSNR over all clips, and the model.
 Writes benchmarks/results/quality-<date>.md (and quality.md, the latest) with the exact commands.
@@ -37,8 +37,8 @@ from vrestore.weights.download import hash_file
 from vrestore.weights.manifest import load_manifest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._baselines import BASELINES  # noqa: E402
 from benchmarks._results import command, today, write_results  # noqa: E402
-from benchmarks.baselines import BASELINES  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
 

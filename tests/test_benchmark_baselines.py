@@ -1,11 +1,11 @@
-"""benchmarks/baselines.py: the classical methods that benchmarks/quality.py compares the model with."""
+"""benchmarks/_baselines.py: the classical methods that benchmarks/quality.py compares the model with."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from benchmarks.baselines import BASELINES, MotionCompensatedAverage
+from benchmarks._baselines import BASELINES, MotionCompensatedAverage
 
 
 def _psnr(a: list[np.ndarray], b: list[np.ndarray]) -> float:
