@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import torch
 
 from vrestore.errors import UsageError
+from vrestore.models.registry import get_spec
+from vrestore.models.spec import Temporal
 from vrestore.train.checkpoint import export_weights, load_checkpoint
 from vrestore.train.config import load_config
 from vrestore.train.data import find_clips, load_clip, validation_pairs
@@ -111,3 +114,42 @@ def test_freezing_an_unknown_module_is_refused(write_recipe):
 def test_a_missing_init_checkpoint_names_init(write_recipe):
     with pytest.raises(UsageError, match="--init/init: checkpoint .*missing.pth' does not exist"):
         build_model(load_config(write_recipe(steps=2, init="missing.pth")))
+
+
+class _TemporalMean(torch.nn.Module):
+    """A clip model that uses its neighbours: every output frame is the mean of the clip."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1, keepdim=True).expand_as(x)
+
+
+class _FrameByFrame(torch.nn.Module):
+    """A clip model that ignores its neighbours (identity)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+
+@pytest.mark.parametrize(("network", "uses_neighbours"), [(_TemporalMean, True), (_FrameByFrame, False)])
+def test_validation_reports_what_neighbouring_frames_add(network, uses_neighbours):
+    spec = dataclasses.replace(get_spec("tiny.test"), temporal=Temporal.CLIP, stateful=False)
+    generator = torch.Generator().manual_seed(0)
+    clean = torch.rand(1, 3, 16, 16, generator=generator).repeat(8, 1, 1, 1)  # a still scene, 8 frames
+    noisy = (clean + 0.1 * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
+    module = network()
+    scores = validate(spec, module, Ema(module, 0.0), [(noisy, clean)], torch.device("cpu"))
+    gain = scores["psnr"] - scores["single_psnr"]
+    if uses_neighbours:
+        assert gain > 5.0  # the mean of 8 frames: about 9 dB less noise
+    else:
+        assert gain == 0.0 and scores["psnr"] == pytest.approx(scores["input_psnr"])
+
+
+def test_validation_of_a_frame_model_has_no_single_frame_score(write_recipe, tmp_path):
+    config = load_config(write_recipe(data={"val": [str(tmp_path / "clips")]}))
+    spec, module = build_model(config)
+    assert spec.temporal is not Temporal.CLIP
+    clips = [load_clip(p, None, config.data.val_frames) for p in find_clips([config.resolve(config.data.val[0])])]
+    scores = validate(spec, module, Ema(module, 0.0), validation_pairs(clips, config.data, config.seed),
+                      torch.device("cpu"))
+    assert "single_psnr" not in scores and {"psnr", "ssim", "input_psnr"} <= scores.keys()

@@ -85,8 +85,9 @@ def run(
         summary = train(config, resume=resume, stop_at=stop_at,
                         time_limit_s=None if time_limit is None else time_limit * 60.0, on_step=on_step,
                         on_validation=(lambda step, scores: _console.stderr.print(
-                            f"step {step}: validation PSNR {scores['psnr']:.2f} dB (input {scores['input_psnr']:.2f}), "
-                            f"SSIM {scores['ssim']:.4f}"))
+                            f"step {step}: validation PSNR {scores['psnr']:.2f} dB (input {scores['input_psnr']:.2f}"
+                            + (f", frames alone {scores['single_psnr']:.2f}" if "single_psnr" in scores else "")
+                            + f"), SSIM {scores['ssim']:.4f}"))
                         if show else None)
     if summary.rank > 0:
         return  # under torchrun only rank 0 reports

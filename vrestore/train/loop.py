@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
 from typing import Any
 
 import torch
@@ -24,9 +25,11 @@ from torch.utils.data import DataLoader
 
 from vrestore.engine.host_memory import keep_freed_memory
 from vrestore.errors import UsageError
+from vrestore.metrics.psnr import psnr
+from vrestore.metrics.ssim import ssim
 from vrestore.models.loaded import forward_clip, resolve_device
 from vrestore.models.registry import get_spec
-from vrestore.models.spec import ModelSpec
+from vrestore.models.spec import ModelSpec, Temporal
 from vrestore.train.checkpoint import FORMAT, load_checkpoint, save_atomic
 from vrestore.train.config import TrainConfig
 from vrestore.train.data import TrainSamples, find_clips, load_clip, validation_pairs
@@ -337,21 +340,38 @@ def _batches(samples: TrainSamples, config: TrainConfig, step: int, end: int,
 def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[torch.Tensor, torch.Tensor]],
              device: torch.device) -> dict[str, float]:
     """Mean PSNR/SSIM (RGB, 8-bit, BasicSR conventions) of the EMA weights on the validation clips, and the
-    mean PSNR of the degraded inputs (``input_psnr``) to read the gain against."""
-    from vrestore.metrics.psnr import psnr
-    from vrestore.metrics.ssim import ssim
+    mean PSNR of the degraded inputs (``input_psnr``) to read the gain against.
 
+    For clip models also ``single_psnr``: the same frames restored one at a time, without their neighbours.
+    ``psnr - single_psnr`` is what the network gains from the other frames of the clip (zero for a network
+    that has learned to ignore them, which a recurrent model can do).
+    """
     model = copy.deepcopy(module).eval()
     model.load_state_dict(ema.state)
-    psnrs, ssims, inputs = [], [], []
+    psnrs, ssims, inputs, singles = [], [], [], []
     for degraded, clean in pairs:
-        restored, _ = forward_clip(spec, model, degraded.unsqueeze(0).to(device))
-        out = (restored[0].float().clamp(0, 1) * 255).round().cpu()
+        clip = degraded.unsqueeze(0).to(device)
+        restored, _ = forward_clip(spec, model, clip)
         ref = (clean * 255).round()
-        psnrs.append(float(psnr(out, ref, 255.0).clamp(max=100).mean()))
-        ssims.append(float(ssim(out.to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
-        inputs.append(float(psnr((degraded * 255).round(), ref, 255.0).clamp(max=100).mean()))
-    return {"psnr": sum(psnrs) / len(psnrs), "ssim": sum(ssims) / len(ssims), "input_psnr": sum(inputs) / len(inputs)}
+        psnrs.append(_psnr_8bit(restored[0], ref))
+        ssims.append(float(ssim(_to_8bit(restored[0]).to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
+        inputs.append(_psnr_8bit(degraded, ref))
+        if spec.temporal is Temporal.CLIP:
+            alone = torch.cat([forward_clip(spec, model, clip[:, i : i + 1])[0][0] for i in range(clip.shape[1])])
+            singles.append(_psnr_8bit(alone, ref))
+    scores = {"psnr": mean(psnrs), "ssim": mean(ssims), "input_psnr": mean(inputs)}
+    if singles:
+        scores["single_psnr"] = mean(singles)
+    return scores
+
+
+def _to_8bit(frames: torch.Tensor) -> torch.Tensor:
+    return (frames.float().clamp(0, 1) * 255).round().cpu()
+
+
+def _psnr_8bit(frames: torch.Tensor, ref: torch.Tensor) -> float:
+    """Mean PSNR of (T,C,H,W) frames in [0, 1] rounded to 8 bits against 8-bit ``ref``."""
+    return float(psnr(_to_8bit(frames), ref, 255.0).clamp(max=100).mean())
 
 
 def _agreed(flag: bool, world: World, device: torch.device) -> bool:
