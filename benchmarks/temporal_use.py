@@ -1,0 +1,115 @@
+"""How much a clip model gains from the other frames of its clip (run by hand).
+
+Usage:  python benchmarks/temporal_use.py [--model pgdenet] [--weights FILE] [--data ../shared/data/test/davis]
+        [--interval 12] [--seed 0] [--tag NAME]
+
+For every clip of --data it makes the TUD-degraded copy as benchmarks/quality.py does (``vrestore synth``) and
+restores it twice with the model: the whole clip at once, and every frame alone (a one-frame clip). A network
+that aligns and fuses its neighbours, as PGDENet is built to, scores higher on the whole clip; one that has
+learned to ignore them scores the same. A second test removes alignment from the question: a still scene
+(frame 10 of the first clip, 320x240) repeated 12 times with independent Gaussian noise (sigma 15 of 255), where
+the plain mean of the 12 noisy frames is the bar a temporal network can reach. Scores: RGB PSNR, 8-bit.
+Writes benchmarks/results/temporal_use-<date>[-<tag>].md with device, command and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vrestore.api import load_model
+from vrestore.models.loaded import LoadedModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
+from benchmarks.quality import DEFAULT_DATA, frames_of, run, score  # noqa: E402
+
+STILL_FRAMES, STILL_SIGMA, STILL_SIZE = 12, 15.0, (240, 320)
+
+
+def restored(model: LoadedModel, clip: torch.Tensor) -> torch.Tensor:
+    """``model`` on a (T,C,H,W) clip in [0, 1], edges replicated to sides divisible by 4 and cropped back."""
+    t, _, h, w = clip.shape
+    padded = F.pad(clip, (0, (-w) % 4, 0, (-h) % 4), mode="replicate")
+    out, _ = model.run(padded.unsqueeze(0))
+    return out[0, :, :, :h, :w].clamp(0, 1)
+
+
+def to_images(frames: torch.Tensor) -> list[np.ndarray]:
+    return list((frames * 255).round().byte().permute(0, 2, 3, 1).numpy())
+
+
+def to_clip(images: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div(255)
+
+
+def whole_and_alone(model: LoadedModel, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The clip restored at once, and frame by frame."""
+    return restored(model, clip), torch.cat([restored(model, clip[i : i + 1]) for i in range(clip.shape[0])])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="pgdenet")
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--interval", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tag", help="suffix of the results file (e.g. the weights)")
+    args = parser.parse_args()
+
+    model = load_model(args.model, weights=args.weights, device="cpu", dtype="auto")
+    clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())
+    work = Path(tempfile.mkdtemp(prefix="vrestore-temporal-"))
+    commands: list[str] = []
+    rows = ["| clip | degraded | whole clip | each frame alone | gain from the other frames |",
+            "|---|---:|---:|---:|---:|"]
+    for clip in clips:
+        lq = work / f"{clip.name}_lq.mkv"
+        run([sys.executable, "-m", "vrestore", "synth", str(clip), str(lq), "--protocol", "tud", "--interval",
+             str(args.interval), "--seed", str(args.seed), "--overwrite", "--quiet"], commands)
+        clean, degraded = frames_of(clip), frames_of(lq)
+        whole, alone = whole_and_alone(model, to_clip(degraded))
+        p_in, p_whole, p_alone = (score(x, clean)[0] for x in (degraded, to_images(whole), to_images(alone)))
+        rows.append(f"| {clip.name} | {p_in:.3f} | {p_whole:.3f} | {p_alone:.3f} | {p_whole - p_alone:+.3f} |")
+
+    still = to_clip(frames_of(clips[0])[10:11])[:, :, : STILL_SIZE[0], : STILL_SIZE[1]]
+    generator = torch.Generator().manual_seed(args.seed)
+    noise = torch.randn((STILL_FRAMES, *still.shape[1:]), generator=generator) * STILL_SIGMA / 255
+    noisy = (still + noise).clamp(0, 1)
+    whole, alone = whole_and_alone(model, noisy)
+    middle = STILL_FRAMES // 2
+    reference = to_images(still)
+
+    def middle_psnr(frames: torch.Tensor) -> float:
+        return score(to_images(frames[middle : middle + 1]), reference)[0]
+
+    still_rows = ["| degraded | whole clip | frame alone | mean of the noisy frames |", "|---:|---:|---:|---:|",
+                  f"| {middle_psnr(noisy):.2f} | {middle_psnr(whole):.2f} | {middle_psnr(alone):.2f} | "
+                  f"{middle_psnr(noisy.mean(0, keepdim=True).expand_as(noisy)):.2f} |"]
+    weights = model.weights
+    lines = [f"# Gain from neighbouring frames, {args.model}, {today()}", "",
+             f"- weights: {weights.origin if weights else 'built-in'} {weights.file or '' if weights else ''}"
+             + (f" (sha256 {weights.sha256})" if weights and weights.sha256 else ""),
+             f"- command: `{command(quote=True)}`",
+             f"- device: CPU {cpu_model()}, dtype {model.dtype}, torch {torch.__version__}, "
+             f"python {platform.python_version()}",
+             f"- clips: TUD-T{args.interval} seed {args.seed} copies of {args.data.name}; RGB PSNR (dB), 8-bit", "",
+             *rows, "",
+             f"Still scene (frame 10 of {clips[0].name}, {STILL_SIZE[1]}x{STILL_SIZE[0]}, {STILL_FRAMES} copies, "
+             f"Gaussian noise sigma {STILL_SIGMA:g}), PSNR of the middle frame:", "", *still_rows, "",
+             "Commands run:", "", "```", *commands, "```", ""]
+    text = "\n".join(lines)
+    print(text)
+    write_results(text, "temporal_use", *([args.tag] if args.tag else []))
+
+
+if __name__ == "__main__":
+    main()
