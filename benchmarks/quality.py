@@ -1,7 +1,7 @@
 """Restoration quality on the held-out test clips: degraded input, classical baselines and a model (run by hand).
 
 Usage:  python benchmarks/quality.py [--model pgdenet] [--weights FILE] [--data ../shared/data/test/davis]
-        [--interval 12] [--seed 0] [--device auto]
+        [--interval 12] [--seed 0] [--device auto] [--skip-baselines] [--tag NAME]
 
 For every clip (frame folder) of --data it runs, as a user would,
 
@@ -12,7 +12,9 @@ and scores (RGB PSNR and SSIM, 8-bit, BasicSR conventions, no border crop) again
 the degraded input, the classical baselines of benchmarks/_baselines.py (OpenCV NLM, median and Gaussian blur;
 FFmpeg nlmeans, atadenoise and fftdnoiz; a motion-compensated temporal average) with their parameter tuned
 for the best mean PSNR over all clips, and the model.
-Writes benchmarks/results/quality-<date>.md (and quality.md, the latest) with the exact commands.
+Writes benchmarks/results/quality-<date>[-<tag>].md with the exact commands, and quality.md (the latest record
+of the shipped model) when it measured the bundled weights with every baseline. ``--skip-baselines`` (a quick
+check of candidate weights) scores the input and the model only.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--work", type=Path, help="keep intermediate videos here (default: a temporary folder)")
+    parser.add_argument("--skip-baselines", action="store_true", help="score the input and the model only")
+    parser.add_argument("--tag", help="suffix of the results file (e.g. candidate-step3000)")
     args = parser.parse_args()
 
     clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())
@@ -97,8 +101,9 @@ def main() -> None:
         rows[clip.name] = {"degraded": score(degraded_frames[clip.name], clean_frames[clip.name]),
                            "ours": score(frames_of(out), clean_frames[clip.name])}
 
+    baselines = {} if args.skip_baselines else BASELINES
     chosen: dict[str, str] = {}
-    for name, baseline in BASELINES.items():
+    for name, baseline in baselines.items():
         # Clip by clip, every value (a temporal baseline aligns each clip once), then the value with the best mean.
         scores = {c: {v: score(baseline.apply(degraded_frames[c], v), clean_frames[c]) for v in baseline.values}
                   for c in rows}
@@ -107,10 +112,10 @@ def main() -> None:
         for c in rows:
             rows[c][name] = scores[c][best]
 
-    columns = ["degraded", *BASELINES, "ours"]
+    columns = ["degraded", *baselines, "ours"]
     gpu = torch.cuda.is_available() and args.device != "cpu"
     device = torch.cuda.get_device_name(0) if gpu else "CPU"
-    tuned = ", ".join(f"{k} {v}" for k, v in chosen.items())
+    tuned = ", ".join(f"{k} {v}" for k, v in chosen.items()) or "none (--skip-baselines)"
     lines = [f"# Restoration quality on {args.data.name} test clips, TUD-T{args.interval} seed {args.seed} "
              f"({today()})", "",
              f"- model: `{args.model}`" + (_describe_weights(args.weights) if args.weights else ""),
@@ -125,14 +130,16 @@ def main() -> None:
         lines.append(f"| {c} | " + " | ".join(f"{scores[k][0]:.2f} / {scores[k][1]:.4f}" for k in columns) + " |")
     means = {k: (np.mean([rows[c][k][0] for c in rows]), np.mean([rows[c][k][1] for c in rows])) for k in columns}
     lines.append("| **mean** | " + " | ".join(f"**{means[k][0]:.2f} / {means[k][1]:.4f}**" for k in columns) + " |")
-    best_baseline = max(BASELINES, key=lambda k: means[k][0])
-    lines += ["", f"Gain of the model over the degraded input: {means['ours'][0] - means['degraded'][0]:+.2f} dB; "
-              f"over the best baseline ({best_baseline}): {means['ours'][0] - means[best_baseline][0]:+.2f} dB.",
-              "", "Commands run per clip:", "", "```", *commands, "```", ""]
+    gain = f"Gain of the model over the degraded input: {means['ours'][0] - means['degraded'][0]:+.2f} dB"
+    if baselines:
+        best = max(baselines, key=lambda k: means[k][0])
+        gain += f"; over the best baseline ({best}): {means['ours'][0] - means[best][0]:+.2f} dB"
+    lines += ["", gain + ".", "", "Commands run per clip:", "", "```", *commands, "```", ""]
     text = "\n".join(lines)
     print(text)
-    write_results(text, "quality")
-    write_results(text, "quality", dated=False)  # the latest
+    write_results(text, "quality", *([args.tag] if args.tag else []))
+    if baselines and not args.weights:
+        write_results(text, "quality", dated=False)  # the latest record of the shipped weights
 
 
 def _describe_weights(path: Path) -> str:
