@@ -67,17 +67,24 @@ def score(images: list[np.ndarray], clean: list[np.ndarray]) -> tuple[float, flo
     return float(psnr(a, b, 255.0).clamp(max=100).mean()), float(ssim(a, b, 255.0).mean())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def test_clip_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options of a benchmark on TUD-degraded test clips: --model, --weights, --data, --interval, --seed,
+    --tag."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="pgdenet")
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--interval", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tag", help="suffix of the results file (e.g. candidate-step3000)")
+    return parser
+
+
+def main() -> None:
+    parser = test_clip_parser(__doc__)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--work", type=Path, help="keep intermediate videos here (default: a temporary folder)")
     parser.add_argument("--skip-baselines", action="store_true", help="score the input and the model only")
-    parser.add_argument("--tag", help="suffix of the results file (e.g. candidate-step3000)")
     args = parser.parse_args()
 
     clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())

@@ -14,7 +14,6 @@ Writes benchmarks/results/temporal_use-<date>[-<tag>].md with device, command an
 
 from __future__ import annotations
 
-import argparse
 import platform
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from vrestore.models.loaded import LoadedModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
 from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
-from benchmarks.quality import DEFAULT_DATA, frames_of, run, score  # noqa: E402
+from benchmarks.quality import frames_of, run, score, test_clip_parser  # noqa: E402
 
 STILL_FRAMES, STILL_SIGMA, STILL_SIZE = 12, 15.0, (240, 320)
 
@@ -56,14 +55,7 @@ def whole_and_alone(model: LoadedModel, clip: torch.Tensor) -> tuple[torch.Tenso
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="pgdenet")
-    parser.add_argument("--weights", type=Path)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--interval", type=int, default=12)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tag", help="suffix of the results file (e.g. the weights)")
-    args = parser.parse_args()
+    args = test_clip_parser(__doc__).parse_args()
 
     model = load_model(args.model, weights=args.weights, device="cpu", dtype="auto")
     clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())
