@@ -353,12 +353,13 @@ def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[tor
         clip = degraded.unsqueeze(0).to(device)
         restored, _ = forward_clip(spec, model, clip)
         ref = (clean * 255).round()
-        psnrs.append(_psnr_8bit(restored[0], ref))
-        ssims.append(float(ssim(_to_8bit(restored[0]).to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
-        inputs.append(_psnr_8bit(degraded, ref))
+        out = _to_8bit(restored[0])
+        psnrs.append(_psnr_8bit(out, ref))
+        ssims.append(float(ssim(out.to(torch.uint8), ref.to(torch.uint8), 255.0).mean()))
+        inputs.append(_psnr_8bit(_to_8bit(degraded), ref))
         if spec.temporal is Temporal.CLIP:
             alone = torch.cat([forward_clip(spec, model, clip[:, i : i + 1])[0][0] for i in range(clip.shape[1])])
-            singles.append(_psnr_8bit(alone, ref))
+            singles.append(_psnr_8bit(_to_8bit(alone), ref))
     scores = {"psnr": mean(psnrs), "ssim": mean(ssims), "input_psnr": mean(inputs)}
     if singles:
         scores["single_psnr"] = mean(singles)
@@ -366,12 +367,13 @@ def validate(spec: ModelSpec, module: nn.Module, ema: Ema, pairs: list[tuple[tor
 
 
 def _to_8bit(frames: torch.Tensor) -> torch.Tensor:
+    """(T,C,H,W) frames in [0, 1] as 8-bit values (float, on the CPU)."""
     return (frames.float().clamp(0, 1) * 255).round().cpu()
 
 
 def _psnr_8bit(frames: torch.Tensor, ref: torch.Tensor) -> float:
-    """Mean PSNR of (T,C,H,W) frames in [0, 1] rounded to 8 bits against 8-bit ``ref``."""
-    return float(psnr(_to_8bit(frames), ref, 255.0).clamp(max=100).mean())
+    """Mean PSNR of 8-bit (T,C,H,W) frames against 8-bit ``ref``."""
+    return float(psnr(frames, ref, 255.0).clamp(max=100).mean())
 
 
 def _agreed(flag: bool, world: World, device: torch.device) -> bool:

@@ -42,7 +42,7 @@ class ModulatedDeformConv(nn.Module):
 
     def deform(self, x: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The deformable convolution of ``x`` with the given offsets and mask, returned in ``x``'s dtype."""
-        return self.deform_rows(x, lambda top, bottom: (offset[:, :, top:bottom], mask[:, :, top:bottom]))
+        return self.deform_rows(x, _given_whole(offset, mask))
 
     def deform_rows(self, x: torch.Tensor, offsets_of: OffsetsOf) -> torch.Tensor:
         """The deformable convolution of ``x``, returned in ``x``'s dtype; ``offsets_of(top, bottom)`` gives the
@@ -67,6 +67,11 @@ class ModulatedDeformConv(nn.Module):
         return out.to(dtype)
 
 
+def _given_whole(offset: torch.Tensor, mask: torch.Tensor) -> OffsetsOf:
+    """The rows of offsets and a mask computed for the whole frame."""
+    return lambda top, bottom: (offset[:, :, top:bottom], mask[:, :, top:bottom])
+
+
 def _cpu_autocast_dtype() -> torch.dtype | None:
     """The CPU autocast dtype in effect, or None."""
     return torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
@@ -81,8 +86,7 @@ def sampled_deform_conv2d(x: torch.Tensor, offset: torch.Tensor, weight: torch.T
                           mask: torch.Tensor, padding: int, *, taps_dtype: torch.dtype | None = None) -> torch.Tensor:
     """Stride-1 modulated deformable convolution, equal to ``torchvision.ops.deform_conv2d``
     (:func:`sampled_deform_rows` with the offsets and mask given whole)."""
-    return sampled_deform_rows(x, lambda top, bottom: (offset[:, :, top:bottom], mask[:, :, top:bottom]), weight,
-                               bias, padding, taps_dtype=taps_dtype)
+    return sampled_deform_rows(x, _given_whole(offset, mask), weight, bias, padding, taps_dtype=taps_dtype)
 
 
 def sampled_deform_rows(x: torch.Tensor, offsets_of: OffsetsOf, weight: torch.Tensor, bias: torch.Tensor,
