@@ -88,3 +88,23 @@ def test_pool_settings_are_checked():
     recipe["data"] = {"train": ["x"], "pool": 4, "pool_reuse": 0}
     with pytest.raises(UsageError, match="pool_reuse"):
         config_from_dict(recipe)
+
+
+@pytest.mark.parametrize("pooled", [True, False])
+def test_still_samples_repeat_one_frame_each_degraded_on_its_own(frame_folder, pooled):
+    from vrestore.train.data import TrainSamples
+
+    clip = load_clip(frame_folder)
+    config = _config(still=1.0, ops=("gaussian",), prob=0.0)
+    samples = (PooledSamples if pooled else TrainSamples)([clip], config, seed=3, length=40)
+    lq, gt = samples[7]
+    assert all(torch.equal(gt[0], frame) for frame in gt[1:])  # one clean frame, repeated
+    assert not torch.equal(lq[0], lq[1])  # independent noise on each copy
+    moving = (PooledSamples if pooled else TrainSamples)([clip], _config(ops=("gaussian",), prob=0.0), seed=3,
+                                                         length=40)
+    assert not all(torch.equal(moving[7][1][0], frame) for frame in moving[7][1][1:])
+
+
+def test_still_is_a_probability():
+    with pytest.raises(UsageError, match="data.still"):
+        config_from_dict({"model": "tiny.test", "steps": 1, "data": {"train": ["x"], "still": 1.5}})

@@ -31,6 +31,8 @@ class DataConfig:
     (``train.data.at_bitrate_density``). Unset: the bit rates as drawn, whatever the crop size.
     ``pool`` > 0 cuts samples from that many pre-degraded segments, each serving ``pool_reuse`` samples on
     average, instead of degrading every sample (``train.pool`` explains it; 0 = degrade on the fly).
+    ``still``: probability that a sample is one frame repeated (a still scene, each copy degraded on its own),
+    where the neighbours are perfectly aligned: a diagnostic and curriculum aid for recurrent models.
     """
 
     train: tuple[str, ...]
@@ -50,6 +52,7 @@ class DataConfig:
     pool: int = 0
     pool_reuse: int = 16
     bitrate_frame_size: tuple[int, int] | None = None
+    still: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -185,9 +188,10 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("training setting data.bitrate_frame_size must be [width, height], e.g. [854, 480]")
     if not all(i >= 1 for i in config.data.intervals) or not config.data.intervals:
         raise UsageError("training setting data.intervals must list positive frame counts, e.g. [6, 12, 24]")
-    if not all(0.0 <= p <= 1.0 for p in (config.data.weather, config.data.prob, config.data.val_prob)):
-        raise UsageError("training settings data.weather, data.prob and data.val_prob are probabilities "
-                         "between 0 and 1")
+    if not all(0.0 <= p <= 1.0 for p in (config.data.weather, config.data.prob, config.data.val_prob,
+                                         config.data.still)):
+        raise UsageError("training settings data.weather, data.prob, data.val_prob and data.still are "
+                         "probabilities between 0 and 1")
     from vrestore.degrade.ops import TUD_OPS
 
     unknown = sorted(set(config.data.ops) - set(TUD_OPS))

@@ -149,7 +149,7 @@ class TrainSamples(Dataset):
         cfg = self.config
         rng = np.random.default_rng([self.seed, index])
         clip = self.clips[int(rng.choice(len(self.clips), p=self.weights))]
-        frames = pick_frames(len(clip), cfg.frames, rng)
+        frames = pick_sample_frames(len(clip), cfg.frames, cfg.still, rng)
         h, w = clip.shape[1:3]
         y, x = int(rng.integers(h - cfg.crop + 1)), int(rng.integers(w - cfg.crop + 1))
         (images,) = augment([clip[frames, y : y + cfg.crop, x : x + cfg.crop]], rng)
@@ -189,6 +189,17 @@ def pick_frames(count: int, wanted: int, rng: np.random.Generator) -> np.ndarray
         cycle = np.concatenate([np.arange(count), np.arange(count - 2, 0, -1)]) if count > 1 else np.zeros(1, int)
         index = cycle[np.arange(wanted) % len(cycle)]
     return index[::-1].copy() if rng.random() < 0.5 else index
+
+
+def pick_sample_frames(count: int, wanted: int, still: float, rng: np.random.Generator) -> np.ndarray:
+    """:func:`pick_frames`, or with probability ``still`` its first frame ``wanted`` times (a still scene).
+
+    With ``still == 0`` no extra number is drawn, so the samples of recipes without it stay as they were.
+    """
+    frames = pick_frames(count, wanted, rng)
+    if still > 0 and rng.random() < still:
+        frames = np.full_like(frames, frames[0])
+    return frames
 
 
 def validation_pairs(

@@ -29,7 +29,15 @@ import numpy as np
 import torch
 
 from vrestore.train.config import DataConfig
-from vrestore.train.data import TrainSamples, augment, degrade_clip, draw_degradation, pick_frames, to_tensor
+from vrestore.train.data import (
+    TrainSamples,
+    augment,
+    degrade_clip,
+    draw_degradation,
+    pick_frames,
+    pick_sample_frames,
+    to_tensor,
+)
 
 _GENERATION_STREAM = 7_000_001  # keeps generation draws apart from the sample draws [seed, index]
 
@@ -59,7 +67,7 @@ class PooledSamples(TrainSamples):
         cfg = self.config
         rng = np.random.default_rng([self.seed, _GENERATION_STREAM, generation, k])
         clip = self.clips[int(rng.choice(len(self.clips), p=self.weights))]
-        frames = pick_frames(len(clip), 2 * cfg.frames, rng)
+        frames = pick_sample_frames(len(clip), 2 * cfg.frames, cfg.still, rng)
         h, w = clip.shape[1:3]
         side = min(2 * cfg.crop, h, w) // 2 * 2  # even: the H.264 operator needs even sizes
         y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
