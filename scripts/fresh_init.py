@@ -1,9 +1,9 @@
-"""Write the starting weights of a fresh pgdenet.tud training run (run by hand).
+"""Write the starting weights of a fresh pgdenet.tud (or pgdenet.wide) training run (run by hand).
 
-Usage:  python scripts/fresh_init.py --spynet runs/pgdenet-tud-spynet-init2.pth [--seed 13]
+Usage:  python scripts/fresh_init.py --spynet runs/pgdenet-tud-spynet-init2.pth [--model pgdenet.tud] [--seed 13]
         [-o runs/pgdenet-tud-kaiming-init.pth]
 
-``tud_net()`` as registered (last convolution and SPyNet's read-outs at zero), then Kaiming-normal weights
+The model as registered (last convolution and SPyNet's read-outs at zero), then Kaiming-normal weights
 (LeakyReLU slope 0.1, fan in) and zero biases for every plain and deformable convolution outside the residual
 blocks and SPyNet, except the two that start at zero on purpose (the last convolution, and the offset/mask
 read-out of each alignment module). With PyTorch's default initialisation each of those convolutions shrinks
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 KEPT_AT_ZERO = ("conv_last", "conv_offset.6")
 
 
-def fresh_network(seed: int) -> nn.Module:
-    """pgdenet.tud with the Kaiming start described above."""
+def fresh_network(seed: int, model: str = "pgdenet.tud") -> nn.Module:
+    """``model`` (a PGDENet configuration) with the Kaiming start described above."""
     torch.manual_seed(seed)
-    net = get_spec("pgdenet.tud").factory()
+    net = get_spec(model).factory()
     in_blocks = {id(m) for block in net.modules() if isinstance(block, ResidualBlock) for m in block.modules()}
     for name, module in net.named_modules():
         if (isinstance(module, (nn.Conv2d, ModulatedDeformConv)) and id(module) not in in_blocks
@@ -47,10 +47,11 @@ def fresh_network(seed: int) -> nn.Module:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spynet", type=Path, required=True, help="weights whose spynet.* tensors are used")
+    parser.add_argument("--model", default="pgdenet.tud", help="pgdenet.tud or pgdenet.wide")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "runs" / "pgdenet-tud-kaiming-init.pth")
     args = parser.parse_args()
-    net = fresh_network(args.seed)
+    net = fresh_network(args.seed, args.model)
     state = net.state_dict()
     pretrained = read_state_dict(args.spynet)
     for key in state:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fresh_init.py"
@@ -26,12 +27,13 @@ def _feature_scale(net: torch.nn.Module, clip: torch.Tensor) -> tuple[float, tor
     return seen["hr"], out
 
 
-def test_fresh_network_is_the_identity_with_features_far_larger_than_the_default_start():
+@pytest.mark.parametrize("model", ["pgdenet.tud", "pgdenet.wide"])
+def test_fresh_network_is_the_identity_with_features_far_larger_than_the_default_start(model):
     from vrestore.models.registry import get_spec
 
     clip = torch.rand(1, 2, 3, 132, 132, generator=torch.Generator().manual_seed(0))
-    fresh_scale, fresh_out = _feature_scale(_script().fresh_network(seed=1), clip)
+    fresh_scale, fresh_out = _feature_scale(_script().fresh_network(seed=1, model=model), clip)
     torch.manual_seed(1)
-    default_scale, _ = _feature_scale(get_spec("pgdenet.tud").factory(), clip)
+    default_scale, _ = _feature_scale(get_spec(model).factory(), clip)
     assert torch.equal(fresh_out, clip)  # the last convolution starts at zero: the global residual alone
     assert fresh_scale > 0.2 and fresh_scale > 10 * default_scale
