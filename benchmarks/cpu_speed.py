@@ -37,6 +37,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._frames import clip_of  # noqa: E402
 from benchmarks._results import command, cpu_flags, cpu_model, today, write_results  # noqa: E402
 from scripts.make_pgdenet_golden import MODE_CONFIG, load_official  # noqa: E402
 from vrestore.engine.autosize import choose_sizes  # noqa: E402
@@ -62,10 +63,6 @@ def read_frames(path: Path, count: int | None) -> list[Frame]:
             if count is not None and len(frames) == count:
                 break
     return frames
-
-
-def as_clip(frames: list[Frame]) -> torch.Tensor:
-    return torch.stack([torch.from_numpy(f.image).permute(2, 0, 1) for f in frames])[None].float() / 255
 
 
 def timed(run, warm) -> tuple[float, torch.Tensor]:
@@ -114,7 +111,7 @@ def main() -> None:
     cpu = torch.device("cpu")
     lines: list[str] = []
     frames = read_frames(args.clip, args.frames)
-    clip = as_clip(frames)
+    clip = clip_of(f.image for f in frames)[None]
     h, w = clip.shape[-2:]
 
     # 1. model only
@@ -133,7 +130,7 @@ def main() -> None:
         official_fps = args.frames / seconds
         rows.append(("official network (its code; torchvision DCN)", "fp32", official_fps, 1.0, "-"))
         # The same frames as the end-to-end run below: a recurrent network's speed per frame depends on the length.
-        long_clip = as_clip(read_frames(args.clip, args.e2e_frames))
+        long_clip = clip_of(f.image for f in read_frames(args.clip, args.e2e_frames))[None]
         seconds, _ = timed(lambda: official(long_clip), lambda: None)
         official_long_fps = args.e2e_frames / seconds
         del official, long_clip
@@ -207,7 +204,7 @@ def default_model_only(clip: Path, height: int, width: int) -> tuple[int, float]
 
     loaded = load_model("pgdenet.tud", device="cpu")
     length = choose_sizes(loaded, height, width, TileOptions(), ClipOptions()).clip.length
-    window = as_clip(read_frames(clip, length))
+    window = clip_of(f.image for f in read_frames(clip, length))[None]
     seconds, _ = timed(lambda: loaded.run(window), lambda: loaded.run(window[:, :6]))
     return length, window.shape[1] / seconds
 

@@ -31,8 +31,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vrestore.io.frames import find_frame_files, read_image
-from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 from vrestore.metrics.ssim import ssim
 from vrestore.weights.download import hash_file
@@ -40,6 +38,7 @@ from vrestore.weights.manifest import load_manifest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
 from benchmarks._baselines import BASELINES  # noqa: E402
+from benchmarks._frames import frames_of  # noqa: E402
 from benchmarks._results import command, today, write_results  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "test" / "davis"
@@ -50,14 +49,6 @@ def run(command: list[str], log: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"command failed ({result.returncode}): {shlex.join(command)}\n{result.stderr}")
-
-
-def frames_of(source: Path) -> list[np.ndarray]:
-    """All frames of a video or frame folder as uint8 RGB arrays."""
-    files = find_frame_files(source) if source.is_dir() else None
-    if files is not None:
-        return [read_image(f) for f in files]
-    return [frame.image for frame in open_reader(source)]
 
 
 def score(images: list[np.ndarray], clean: list[np.ndarray]) -> tuple[float, float]:

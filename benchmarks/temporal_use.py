@@ -1,14 +1,15 @@
 """How much a clip model gains from the other frames of its clip (run by hand).
 
 Usage:  python benchmarks/temporal_use.py [--model pgdenet] [--weights FILE] [--data ../shared/data/test/davis]
-        [--interval 12] [--seed 0] [--tag NAME]
+        [--interval 12] [--seed 0] [--tag NAME] [--still-only]
 
 For every clip of --data it makes the TUD-degraded copy as benchmarks/quality.py does (``vrestore synth``) and
 restores it twice with the model: the whole clip at once, and every frame alone (a one-frame clip). A network
 that aligns and fuses its neighbours, as PGDENet is built to, scores higher on the whole clip; one that has
 learned to ignore them scores the same. A second test removes alignment from the question: a still scene
 (frame 10 of the first clip, 320x240) repeated 12 times with independent Gaussian noise (sigma 15 of 255), where
-the plain mean of the 12 noisy frames is the bar a temporal network can reach. Scores: RGB PSNR, 8-bit.
+the plain mean of the 12 noisy frames is the bar a temporal network can reach (``--still-only``: this test
+alone, seconds instead of minutes). Scores: RGB PSNR, 8-bit.
 Writes benchmarks/results/temporal_use-<date>[-<tag>].md with device, command and date.
 """
 
@@ -19,34 +20,25 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vrestore.api import load_model
+from vrestore.engine.tiling import Tiler
 from vrestore.models.loaded import LoadedModel
+from vrestore.options import TileOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks._results
+from benchmarks._frames import clip_of, frames_of, images_of  # noqa: E402
 from benchmarks._results import command, cpu_model, today, write_results  # noqa: E402
-from benchmarks.quality import frames_of, run, score, test_clip_parser  # noqa: E402
+from benchmarks.quality import run, score, test_clip_parser  # noqa: E402
 
 STILL_FRAMES, STILL_SIGMA, STILL_SIZE = 12, 15.0, (240, 320)
 
 
 def restored(model: LoadedModel, clip: torch.Tensor) -> torch.Tensor:
-    """``model`` on a (T,C,H,W) clip in [0, 1], edges replicated to sides divisible by 4 and cropped back."""
-    t, _, h, w = clip.shape
-    padded = F.pad(clip, (0, (-w) % 4, 0, (-h) % 4), mode="replicate")
-    out, _ = model.run(padded.unsqueeze(0))
-    return out[0, :, :, :h, :w].clamp(0, 1)
-
-
-def to_images(frames: torch.Tensor) -> list[np.ndarray]:
-    return list((frames * 255).round().byte().permute(0, 2, 3, 1).numpy())
-
-
-def to_clip(images: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div(255)
+    """``model`` on a (T,C,H,W) clip in [0, 1], whole frames padded as ``vrestore restore`` pads them."""
+    out, _ = Tiler(model, TileOptions(0)).run(clip.unsqueeze(0))
+    return out[0].clamp(0, 1)
 
 
 def whole_and_alone(model: LoadedModel, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,7 +47,9 @@ def whole_and_alone(model: LoadedModel, clip: torch.Tensor) -> tuple[torch.Tenso
 
 
 def main() -> None:
-    args = test_clip_parser(__doc__).parse_args()
+    parser = test_clip_parser(__doc__)
+    parser.add_argument("--still-only", action="store_true", help="only the still-scene test")
+    args = parser.parse_args()
 
     model = load_model(args.model, weights=args.weights, device="cpu", dtype="auto")
     clips = sorted(p for p in args.data.resolve().iterdir() if p.is_dir())
@@ -63,25 +57,25 @@ def main() -> None:
     commands: list[str] = []
     rows = ["| clip | degraded | whole clip | each frame alone | gain from the other frames |",
             "|---|---:|---:|---:|---:|"]
-    for clip in clips:
+    for clip in [] if args.still_only else clips:
         lq = work / f"{clip.name}_lq.mkv"
         run([sys.executable, "-m", "vrestore", "synth", str(clip), str(lq), "--protocol", "tud", "--interval",
              str(args.interval), "--seed", str(args.seed), "--overwrite", "--quiet"], commands)
         clean, degraded = frames_of(clip), frames_of(lq)
-        whole, alone = whole_and_alone(model, to_clip(degraded))
-        p_in, p_whole, p_alone = (score(x, clean)[0] for x in (degraded, to_images(whole), to_images(alone)))
+        whole, alone = whole_and_alone(model, clip_of(degraded))
+        p_in, p_whole, p_alone = (score(x, clean)[0] for x in (degraded, images_of(whole), images_of(alone)))
         rows.append(f"| {clip.name} | {p_in:.3f} | {p_whole:.3f} | {p_alone:.3f} | {p_whole - p_alone:+.3f} |")
 
-    still = to_clip(frames_of(clips[0])[10:11])[:, :, : STILL_SIZE[0], : STILL_SIZE[1]]
+    still = clip_of(frames_of(clips[0])[10:11])[:, :, : STILL_SIZE[0], : STILL_SIZE[1]]
     generator = torch.Generator().manual_seed(args.seed)
     noise = torch.randn((STILL_FRAMES, *still.shape[1:]), generator=generator) * STILL_SIGMA / 255
     noisy = (still + noise).clamp(0, 1)
     whole, alone = whole_and_alone(model, noisy)
     middle = STILL_FRAMES // 2
-    reference = to_images(still)
+    reference = images_of(still)
 
     def middle_psnr(frames: torch.Tensor) -> float:
-        return score(to_images(frames[middle : middle + 1]), reference)[0]
+        return score(images_of(frames[middle : middle + 1]), reference)[0]
 
     still_rows = ["| degraded | whole clip | frame alone | mean of the noisy frames |", "|---:|---:|---:|---:|",
                   f"| {middle_psnr(noisy):.2f} | {middle_psnr(whole):.2f} | {middle_psnr(alone):.2f} | "
