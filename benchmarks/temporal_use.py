@@ -8,8 +8,9 @@ restores it twice with the model: the whole clip at once, and every frame alone 
 that aligns and fuses its neighbours, as PGDENet is built to, scores higher on the whole clip; one that has
 learned to ignore them scores the same. A second test removes alignment from the question: a still scene
 (frame 10 of the first clip, 320x240) repeated 12 times with independent Gaussian noise (sigma 15 of 255), where
-the plain mean of the 12 noisy frames is the bar a temporal network can reach (``--still-only``: this test
-alone, seconds instead of minutes). Scores: RGB PSNR, 8-bit.
+the plain mean of the 12 noisy frames is the bar a temporal network can reach, and how much each of 6 still
+frames moves the correction of the middle one (``influence``) (``--still-only``: this test alone, seconds
+instead of minutes). Scores: RGB PSNR, 8-bit.
 Writes benchmarks/results/temporal_use-<date>[-<tag>].md with device, command and date.
 """
 
@@ -33,6 +34,7 @@ from benchmarks._results import command, cpu_model, today, write_results  # noqa
 from benchmarks.quality import run, score, test_clip_parser  # noqa: E402
 
 STILL_FRAMES, STILL_SIGMA, STILL_SIZE = 12, 15.0, (240, 320)
+INFLUENCE_FRAMES = 6
 
 
 def restored(model: LoadedModel, clip: torch.Tensor) -> torch.Tensor:
@@ -44,6 +46,20 @@ def restored(model: LoadedModel, clip: torch.Tensor) -> torch.Tensor:
 def whole_and_alone(model: LoadedModel, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The clip restored at once, and frame by frame."""
     return restored(model, clip), torch.cat([restored(model, clip[i : i + 1]) for i in range(clip.shape[0])])
+
+
+def influence(model: LoadedModel, clip: torch.Tensor, target: int, seed: int = 0) -> list[float]:
+    """How much each input frame s moves the correction r = out - in of frame ``target``: |d r_target| / |d in_s|
+    for one small random change of frame s (finite differences). A plain mean of T aligned frames gives
+    1 - 1/T for the frame itself and 1/T for every other frame; a single-frame filter 0 for the others."""
+    delta = torch.randn(clip.shape[1:], generator=torch.Generator().manual_seed(seed)) * 1e-2
+    base = restored(model, clip)[target] - clip[target]
+    moved = []
+    for s in range(clip.shape[0]):
+        changed = clip.clone()
+        changed[s] += delta
+        moved.append(float((restored(model, changed)[target] - changed[target] - base).norm() / delta.norm()))
+    return moved
 
 
 def main() -> None:
@@ -80,6 +96,11 @@ def main() -> None:
     still_rows = ["| degraded | whole clip | frame alone | mean of the noisy frames |", "|---:|---:|---:|---:|",
                   f"| {middle_psnr(noisy):.2f} | {middle_psnr(whole):.2f} | {middle_psnr(alone):.2f} | "
                   f"{middle_psnr(noisy.mean(0, keepdim=True).expand_as(noisy)):.2f} |"]
+    exact = load_model(args.model, weights=args.weights, device="cpu", dtype="fp32")  # finite differences need fp32
+    few = noisy[:INFLUENCE_FRAMES]
+    moved = influence(exact, few, INFLUENCE_FRAMES // 2)
+    influence_rows = ["| " + " | ".join(f"in {s}" for s in range(INFLUENCE_FRAMES)) + " |",
+                      "|" + "---:|" * INFLUENCE_FRAMES, "| " + " | ".join(f"{m:.3f}" for m in moved) + " |"]
     weights = model.weights
     lines = [f"# Gain from neighbouring frames, {args.model}, {today()}", "",
              f"- weights: {weights.origin if weights else 'built-in'} {weights.file or '' if weights else ''}"
@@ -91,6 +112,9 @@ def main() -> None:
              *rows, "",
              f"Still scene (frame 10 of {clips[0].name}, {STILL_SIZE[1]}x{STILL_SIZE[0]}, {STILL_FRAMES} copies, "
              f"Gaussian noise sigma {STILL_SIGMA:g}), PSNR of the middle frame:", "", *still_rows, "",
+             f"Influence of each frame on the correction of frame {INFLUENCE_FRAMES // 2} of the first "
+             f"{INFLUENCE_FRAMES} still frames (fp32; a plain mean: {1 - 1 / INFLUENCE_FRAMES:.2f} for the frame "
+             f"itself, {1 / INFLUENCE_FRAMES:.2f} for each other):", "", *influence_rows, "",
              "Commands run:", "", "```", *commands, "```", ""]
     text = "\n".join(lines)
     print(text)
