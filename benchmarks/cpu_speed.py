@@ -65,6 +65,11 @@ def read_frames(path: Path, count: int | None) -> list[Frame]:
     return frames
 
 
+def as_clip(frames: list[Frame]) -> torch.Tensor:
+    """Decoded frames as a (1,T,3,H,W) batch in [0, 1]."""
+    return clip_of(f.image for f in frames)[None]
+
+
 def timed(run, warm) -> tuple[float, torch.Tensor]:
     """Seconds of ``run()`` after one ``warm()`` call, and its output."""
     with torch.inference_mode():
@@ -111,7 +116,7 @@ def main() -> None:
     cpu = torch.device("cpu")
     lines: list[str] = []
     frames = read_frames(args.clip, args.frames)
-    clip = clip_of(f.image for f in frames)[None]
+    clip = as_clip(frames)
     h, w = clip.shape[-2:]
 
     # 1. model only
@@ -130,7 +135,7 @@ def main() -> None:
         official_fps = args.frames / seconds
         rows.append(("official network (its code; torchvision DCN)", "fp32", official_fps, 1.0, "-"))
         # The same frames as the end-to-end run below: a recurrent network's speed per frame depends on the length.
-        long_clip = clip_of(f.image for f in read_frames(args.clip, args.e2e_frames))[None]
+        long_clip = as_clip(read_frames(args.clip, args.e2e_frames))
         seconds, _ = timed(lambda: official(long_clip), lambda: None)
         official_long_fps = args.e2e_frames / seconds
         del official, long_clip
@@ -204,7 +209,7 @@ def default_model_only(clip: Path, height: int, width: int) -> tuple[int, float]
 
     loaded = load_model("pgdenet.tud", device="cpu")
     length = choose_sizes(loaded, height, width, TileOptions(), ClipOptions()).clip.length
-    window = clip_of(f.image for f in read_frames(clip, length))[None]
+    window = as_clip(read_frames(clip, length))
     seconds, _ = timed(lambda: loaded.run(window), lambda: loaded.run(window[:, :6]))
     return length, window.shape[1] / seconds
 
