@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vrestore.api import Progress, restore_video
 from vrestore.options import EncodeOptions, RestoreOptions
+
+if TYPE_CHECKING:
+    from vrestore.api import Progress
 
 DEMO_CLIP = "bikes-640x272.mp4"
 DEMO_SEED = 0
@@ -89,6 +92,7 @@ def run_demo(
     that anyone can reproduce them; the demo once scored its lossless intermediates instead, and printed other
     numbers than ``eval`` gave for the files it wrote.
     """
+    from vrestore.api import restore_video  # torch: imported only when the demo runs
     from vrestore.compare.run import CompareOptions, compare_videos
     from vrestore.io.output_check import check_output
     from vrestore.metrics.video import EvalOptions, evaluate_pair

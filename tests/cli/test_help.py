@@ -45,3 +45,13 @@ def test_restore_help_names_values_and_encoder_defaults(run_cli, monkeypatch):
     assert "(default: libx264 for .mp4/.mov/.mkv, libx265 for 10-bit and deeper sources, libvpx-vp9 for .webm)" in text
     assert "default: 16 for libx264, 18 for libx265, 20 for libvpx-vp9" in text
     assert "default: medium for libx264 and libx265" in text
+
+
+def test_help_and_eval_do_not_import_torch():
+    """`vrestore --help` and `vrestore eval` must not pay torch's ~2 s import (commands import it when they run)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, vrestore.cli; print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

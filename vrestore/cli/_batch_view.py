@@ -13,7 +13,6 @@ from vrestore.cli import _console
 from vrestore.cli._console import error_line
 from vrestore.cli._errors import exit_code_for
 from vrestore.io.stdio import is_stdio
-from vrestore.models.registry import DEFAULT_MODEL, resolve_id
 
 if TYPE_CHECKING:
     from vrestore.api import Progress
@@ -116,6 +115,8 @@ def first_failure_code(outcomes: list[Outcome]) -> int:
 
 def say_model(loaded: LoadedModel) -> None:
     """One stderr line naming the model and the weights file a run uses (the default model is not obvious)."""
+    from vrestore.models.registry import DEFAULT_MODEL, resolve_id  # torch is loaded by now anyway
+
     default = " (the default model; --model picks another)" if loaded.spec.id == resolve_id(DEFAULT_MODEL) else ""
     weights = loaded.weights.describe() if loaded.weights is not None else "weights not recorded"
     _console.stderr.print(f"using {loaded.spec.id}{default} with {weights}", markup=False, highlight=False)

@@ -40,8 +40,15 @@ from vrestore.cli._options import (
 from vrestore.cli._pipes import check_pipe_options
 from vrestore.engine.smooth import check_strength
 from vrestore.errors import PartialKept, UsageError
-from vrestore.models.registry import DEFAULT_MODEL, get_spec
-from vrestore.options import DEFAULT_TILE_OVERLAP, ClipOptions, CutOptions, EncodeOptions, RestoreOptions, TileOptions
+from vrestore.options import (
+    DEFAULT_MODEL,
+    DEFAULT_TILE_OVERLAP,
+    ClipOptions,
+    CutOptions,
+    EncodeOptions,
+    RestoreOptions,
+    TileOptions,
+)
 
 DEFAULT_PREVIEW_FRAMES = 48
 
@@ -117,6 +124,8 @@ def restore(
     ] = False,
 ) -> None:
     """Restore videos, keeping their timing, colour, bit depth, rotation and audio."""
+    from vrestore.models.registry import get_spec  # torch: only once a command runs, not for --help
+
     get_spec(model)  # an unknown id or a typo fails before any input is read
     check_strength(temporal_smooth)
     level = _sigma_value(sigma)

@@ -12,12 +12,14 @@ of that architecture's ids or the pointer to ``vrestore models list``.
 from __future__ import annotations
 
 import fnmatch
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from vrestore.errors import UsageError
 from vrestore.models.spec import ModelSpec
 from vrestore.options import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = ["DEFAULT_MODEL", "build", "get_spec", "list_models", "register", "resolve_id"]
 
