@@ -118,3 +118,31 @@ def test_restore_downloads_into_cache_dir(run_cli, checkpoint, small_video, tmp_
     assert list((cache / MODEL).glob("*.pth")) and (tmp_path / "out.mp4").is_file()
     assert os.environ.get("VRESTORE_CACHE_DIR") == before
     assert len(file_server.requests) == 1
+
+
+def test_a_checkpoint_with_a_part(run_cli, checkpoint, monkeypatch, tmp_path, file_server):  # noqa: F811
+    """list sums the sizes and calls it cached only with every part; download and verify cover the part."""
+    from tests.weights.fileserver import sha
+    from vrestore.weights.manifest import parse_manifest
+
+    part = b"not read by these commands"
+    file_server.files["/releases/tail.pth"] = part
+    text = (f'["{MODEL}"]\nurl = "{file_server.url(PATH)}"\nsha256 = "{sha(checkpoint)}"\nsize = {len(checkpoint)}\n'
+            f'license = "MIT"\nsource = "t"\nparts = ["tinyw.tail"]\n["tinyw.tail"]\n'
+            f'url = "{file_server.url("/releases/tail.pth")}"\nsha256 = "{sha(part)}"\nsize = {len(part)}\n'
+            'license = "MIT"\nsource = "t"\n')
+    manifest = parse_manifest(text, "test.toml")
+    monkeypatch.setattr("vrestore.weights.store.load_manifest", lambda: manifest)
+    monkeypatch.setattr("vrestore.weights.manifest.load_manifest", lambda: manifest)
+    assert (_row(run_cli)["size"], _row(run_cli)["cached"]) == (len(checkpoint) + len(part), False)
+
+    result = run_cli("models", "download", MODEL)
+    assert result.code == 0, result.stderr
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [MODEL, "tinyw.tail"]
+    assert _row(run_cli)["cached"] is True
+    result = run_cli("models", "verify", MODEL, "--json")
+    assert [(r["id"], r["checkpoint"], r["status"]) for r in json.loads(result.stdout)] == [
+        (MODEL, MODEL, "ok"), ("tinyw.tail", "tinyw.tail", "ok")]
+
+    next((tmp_path / "cache" / "tinyw.tail").glob("*.pth")).unlink()
+    assert _row(run_cli)["cached"] is False

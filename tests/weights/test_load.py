@@ -7,7 +7,7 @@ import torch
 
 from vrestore.errors import WeightsError
 from vrestore.models import build, get_spec
-from vrestore.weights.load import load_into, read_state_dict, read_user_checkpoint
+from vrestore.weights.load import load_into, read_merged_state_dict, read_state_dict, read_user_checkpoint
 
 
 @pytest.fixture()
@@ -111,3 +111,15 @@ def test_a_user_checkpoint_is_read_once_and_hashed_whole(tmp_path, tiny_state):
     assert state.keys() == read_state_dict(path, prefer="params").keys() == tiny_state.keys()
     with pytest.raises(WeightsError, match="does not exist"):
         read_user_checkpoint(tmp_path / "missing.pth")
+
+
+def test_parts_merge_into_one_state_dict_and_never_overlap(tmp_path, tiny_state):
+    head = {k: v for k, v in tiny_state.items() if k.startswith("head.")}
+    tail = {k: v for k, v in tiny_state.items() if not k.startswith("head.")}
+    torch.save({"params": head}, tmp_path / "head.pth")
+    torch.save(tail, tmp_path / "tail.pth")
+    merged = read_merged_state_dict([(tmp_path / "head.pth", "params"), (tmp_path / "tail.pth", None)])
+    assert merged.keys() == tiny_state.keys()
+    torch.save(dict(tail, **{"head.bias": head["head.bias"]}), tmp_path / "overlap.pth")
+    with pytest.raises(WeightsError, match=r"overlap.pth' repeats 1 tensor\(s\) of another part \(e.g. head.bias\)"):
+        read_merged_state_dict([(tmp_path / "head.pth", "params"), (tmp_path / "overlap.pth", None)])

@@ -102,3 +102,49 @@ def test_local_weights_file_needs_no_store(weighted_model, tmp_path, file_server
     weighted_model(_trained_state())
     load_model(MODEL, device="cpu", weights=path)
     assert file_server.requests == []
+
+
+def _two_file_manifest(file_server: FileServer, main: bytes, part: bytes, *, sha_of_part: str | None = None) -> object:
+    from tests.weights.fileserver import sha
+    from vrestore.weights.manifest import parse_manifest
+
+    file_server.files[PATH] = main
+    file_server.files["/tinyw-tail.pth"] = part
+    text = (f'["{KEY}"]\nurl = "{file_server.url(PATH)}"\nsha256 = "{sha(main)}"\nsize = {len(main)}\n'
+            f'license = "MIT"\nsource = "test"\nparts = ["tinyw.tail"]\n'
+            f'["tinyw.tail"]\nurl = "{file_server.url("/tinyw-tail.pth")}"\n'
+            f'sha256 = "{sha_of_part or sha(part)}"\nsize = {len(part)}\nlicense = "MIT"\nsource = "test"\n')
+    return parse_manifest(text, "test.toml")
+
+
+@pytest.fixture()
+def two_file_model(monkeypatch, tmp_path, file_server: FileServer):
+    """``tinyw.test`` whose checkpoint holds the head and whose part ``tinyw.tail`` holds the tail."""
+    monkeypatch.setitem(registry._SPECS, MODEL, ModelSpec(id=MODEL, factory=TinyResidualNet, task="denoise",
+                                                          weights=KEY))
+    trained = _trained_state()
+    main = _bytes({k: v for k, v in trained.items() if k.startswith("head.")})
+    part = _bytes({k: v for k, v in trained.items() if k.startswith("tail.")})
+
+    def serve(**kwargs: object):
+        manifest = _two_file_manifest(file_server, main, part, **kwargs)
+        monkeypatch.setattr("vrestore.weights.store.load_manifest", lambda: manifest)
+        return trained
+
+    return serve
+
+
+def test_a_checkpoint_with_a_part_loads_both_files(two_file_model, tmp_path, file_server):
+    trained = two_file_model()
+    model = load_model(MODEL, device="cpu", cache_dir=tmp_path / "cache")
+    got = model.module.state_dict()
+    assert all(torch.equal(got[k], trained[k]) for k in trained)
+    assert sorted(path for path, _ in file_server.requests) == sorted([PATH, "/tinyw-tail.pth"])
+    assert list((tmp_path / "cache" / "tinyw.tail").glob("*.pth"))
+    assert f"/{KEY}/" in model.weights.file  # the main file names the weights
+
+
+def test_a_corrupt_part_is_refused(two_file_model, tmp_path):
+    two_file_model(sha_of_part="00" * 32)
+    with pytest.raises(WeightsError, match="tinyw.test"):
+        load_model(MODEL, device="cpu", cache_dir=tmp_path / "cache")

@@ -39,6 +39,9 @@ def test_unverified_entry_parses():
         (lambda t: t.replace('["a.b"]', '["A B"]'), "lower-case"),
         (lambda t: t + 'file = "weights/a.pth"\n', "exactly one of 'url'"),
         (lambda t: t + "component_of = 3\n", "component_of"),
+        (lambda t: t + 'parts = "flow"\n', "'parts' is a list"),
+        (lambda t: t + 'parts = ["a.b"]\n', "'parts' is a list"),
+        (lambda t: t + 'parts = ["Not A Key"]\n', "'parts' is a list"),
         (lambda t: t + "[[broken", "not valid TOML"),
     ],
 )
@@ -52,7 +55,7 @@ def test_packaged_manifest_is_valid():
     assert manifest.source == "weights.toml"
     header = manifest_text()
     for field in ("url", "file", "mirrors", "sha256", "size", "license", "source", "paper", "state_key",
-                  "component_of"):
+                  "component_of", "parts"):
         assert f"\n# {field} " in header, f"the schema header does not document '{field}'"
     for entry in manifest.values():
         assert entry.url is None or entry.url.startswith("https://")
@@ -84,3 +87,17 @@ def test_consistency_check_finds_both_directions():
     problems = check_consistency({"x.one": "a.b"}, parse_manifest(GOOD + GOOD.replace('["a.b"]', '["f"]')
                                                                   + 'component_of = ["gone.model"]\n'))
     assert problems == ["checkpoint 'f' is a component of unregistered model(s) gone.model"]
+
+
+def test_parts_count_as_used_and_must_exist_without_parts_of_their_own():
+    flow = GOOD.replace('["a.b"]', '["flow"]')
+    manifest = parse_manifest(GOOD + 'parts = ["flow"]\n' + flow)
+    assert manifest["a.b"].keys == ("a.b", "flow") and manifest["flow"].keys == ("flow",)
+    assert check_consistency({"x.one": "a.b"}, manifest) == []
+    assert check_consistency({"x.one": "flow"}, manifest) == ["checkpoint 'a.b' is used by no registered model"]
+    problems = check_consistency({"x.one": "a.b"}, parse_manifest(GOOD + 'parts = ["gone"]\n'))
+    assert problems == ["checkpoint 'a.b' has part 'gone', which weights.toml lacks"]
+    nested = parse_manifest(GOOD + 'parts = ["flow"]\n' + flow + 'parts = ["deep"]\n'
+                            + GOOD.replace('["a.b"]', '["deep"]'))
+    assert check_consistency({"x.one": "a.b"}, nested) == [
+        "checkpoint 'a.b' has part 'flow', which has parts of its own"]

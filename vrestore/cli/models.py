@@ -16,6 +16,8 @@ from vrestore.cli._options import CacheDirOpt, JsonOpt, QuietOpt
 
 if TYPE_CHECKING:
     from vrestore.weights.download import DownloadProgress
+    from vrestore.weights.manifest import Entry
+    from vrestore.weights.store import Store
 
 
 @contextmanager
@@ -102,9 +104,9 @@ def list_cmd(
             "temporal": s.temporal.value,
             "scale": s.scale,
             "weights": s.weights or ("needs --weights" if s.requires_weights else "built-in"),
-            "size": entry.size if entry else None,
+            "size": _total_size(store, entry) if entry else None,
             "license": entry.license if entry else None,
-            "cached": True if entry is None else store.cached(s.weights) is not None,
+            "cached": True if entry is None else store.all_cached(entry.key),
             "description": s.description,
         })
     if json_out:
@@ -122,6 +124,12 @@ def list_cmd(
     else:
         _print_model_columns(rows)
         print(footer, flush=True)
+
+
+def _total_size(store: Store, entry: Entry) -> int | None:
+    """Bytes of a checkpoint and its parts (None when one of them has no recorded size)."""
+    sizes = [store.entry(key).size for key in entry.keys]
+    return None if None in sizes else sum(sizes)
 
 
 def _cells(row: dict) -> dict[str, str]:
@@ -200,10 +208,12 @@ def download_cmd(
             if not quiet:
                 print(f"{label}: built-in weights, nothing to download", flush=True)
             continue
-        with download_bar(not quiet) as update:
-            path = store.download(key, progress=update, label=label, force=force)
-        if not quiet:
-            print(f"{label}: {path}", flush=True)
+        for part in store.entry(key).keys:
+            name = label if part == key else part
+            with download_bar(not quiet) as update:
+                path = store.download(part, progress=update, label=name, force=force)
+            if not quiet:
+                print(f"{name}: {path}", flush=True)
 
 
 @models_app.command("verify", epilog="Example: vrestore models verify   (exit code 5 when a file is corrupt)")
@@ -219,6 +229,9 @@ def verify_cmd(
 
     store = Store(cache_dir)
     keys = [resolve_checkpoint(name) for name in ids] if ids else [(key, key) for key in store.manifest]
+    if ids:  # a model's checkpoint and its parts, each part under its own key
+        keys = [(part, label if part == key else part) for key, label in keys if key is not None
+                for part in store.entry(key).keys]
     results = [(label, store.verify(key)) for key, label in keys if key is not None]
     if json_out:
         print(json.dumps([{"id": label, "checkpoint": r.key, "status": r.status,

@@ -13,7 +13,7 @@ import io
 import pickle
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,24 @@ def read_state_dict(path: Path, key: str | None = None, *, prefer: str | None = 
     names start with ``generator.`` (an MMEditing restorer), those are the network and the rest is dropped.
     """
     return _state_from(Path(path), None, key, prefer)
+
+
+def read_merged_state_dict(files: Sequence[tuple[Path, str | None]]) -> dict[str, torch.Tensor]:
+    """The union of the state dicts of ``(path, state_key)`` files (a checkpoint and its parts).
+
+    A tensor name that two files both hold is a WeightsError: the parts of a checkpoint never overlap.
+    """
+    merged: dict[str, torch.Tensor] = {}
+    for path, key in files:
+        state = read_state_dict(path, key)
+        twice = sorted(set(state) & set(merged))
+        if twice:
+            raise WeightsError(
+                f"checkpoint '{path}' repeats {len(twice)} tensor(s) of another part (e.g. {twice[0]}); "
+                "reinstall vrestore or report this as a bug"
+            )
+        merged.update(state)
+    return merged
 
 
 def read_user_checkpoint(path: Path, *, prefer: str | None = None) -> tuple[dict[str, torch.Tensor], str]:

@@ -27,7 +27,7 @@ MANIFEST_NAME = "weights.toml"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FIELDS = frozenset(
-    {"url", "file", "mirrors", "sha256", "size", "license", "source", "paper", "state_key", "component_of"}
+    {"url", "file", "mirrors", "sha256", "size", "license", "source", "paper", "state_key", "component_of", "parts"}
 )
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -47,6 +47,12 @@ class Entry:
     paper: str = ""
     state_key: str | None = None
     component_of: tuple[str, ...] = ()  # model ids that use this file without naming it as their weights
+    parts: tuple[str, ...] = ()  # further entries whose tensors complete this file's state dict
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """This entry's key followed by its parts: every file a model that names this entry needs."""
+        return (self.key, *self.parts)
 
     @property
     def verified(self) -> bool:
@@ -127,7 +133,8 @@ def check_consistency(
     """Problems between model specs and the manifest, both directions (empty list = consistent).
 
     ``weights_of`` maps every registered model id to its spec's ``weights`` key (or None). Every key
-    must name an entry; every entry must be some spec's weights or list registered ids in ``component_of``.
+    must name an entry; every entry must be some spec's weights, a part of one, or list registered ids in
+    ``component_of``. Parts must name entries that have no parts of their own.
     """
     problems = []
     used = set()
@@ -137,6 +144,14 @@ def check_consistency(
         used.add(key)
         if key not in manifest:
             problems.append(f"model {model_id} names checkpoint '{key}', which weights.toml lacks")
+    for key, entry in manifest.items():
+        for part in entry.parts:
+            if part not in manifest:
+                problems.append(f"checkpoint '{key}' has part '{part}', which weights.toml lacks")
+            elif manifest[part].parts:
+                problems.append(f"checkpoint '{key}' has part '{part}', which has parts of its own")
+            if key in used:
+                used.add(part)
     for key, entry in manifest.items():
         unknown = [m for m in entry.component_of if m not in weights_of]
         if unknown:
@@ -180,6 +195,9 @@ def _entry(key: str, table: object, source: str) -> Entry:
     component_of = table.get("component_of", [])
     if not isinstance(component_of, list) or not all(isinstance(m, str) for m in component_of):
         raise WeightsError(f"{where}: 'component_of' is a list of model ids")
+    parts = table.get("parts", [])
+    if not isinstance(parts, list) or not all(isinstance(k, str) and _KEY.match(k) and k != key for k in parts):
+        raise WeightsError(f"{where}: 'parts' is a list of the keys of other entries")
     state_key = table.get("state_key")
     if state_key is not None and not isinstance(state_key, str):
         raise WeightsError(f"{where}: 'state_key' is a string")
@@ -195,6 +213,7 @@ def _entry(key: str, table: object, source: str) -> Entry:
         paper=str(table.get("paper", "")),
         state_key=state_key,
         component_of=tuple(component_of),
+        parts=tuple(parts),
     )
 
 

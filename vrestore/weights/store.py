@@ -136,7 +136,17 @@ class Store:
         path = self.target(key)
         return path if path is not None and path.is_file() else None
 
+    def all_cached(self, key: str) -> bool:
+        """True when ``key`` and each of its parts are cached (or bundled); hashes are not checked here."""
+        return all(self.cached(k) is not None for k in self.entry(key).keys)
+
     # ----------------------------------------------------------------------------------- actions
+
+    def fetch_all(
+        self, key: str, *, progress: ProgressFn | None = None, label: str | None = None
+    ) -> list[tuple[Path, Entry]]:
+        """:meth:`fetch` of ``key`` and then of each of its parts: every verified file a model needs."""
+        return [(self.fetch(k, progress=progress, label=label), self.entry(k)) for k in self.entry(key).keys]
 
     def fetch(self, key: str, *, progress: ProgressFn | None = None, label: str | None = None) -> Path:
         """A verified local file for ``key``: the cache if good, else downloaded (once more if corrupt).
