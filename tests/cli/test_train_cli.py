@@ -34,7 +34,14 @@ def test_train_then_export(run_cli, recipe, tmp_path):
     result = run_cli("train", "export", tmp_path / "run" / "last.pth", "-o", out, "--json")
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["size"] == out.stat().st_size and len(report["sha256"]) == 64
+    assert report["size"] == out.stat().st_size and len(report["sha256"]) == 64 and report["parts"] == []
+    head = tmp_path / "head.pth"
+    result = run_cli("train", "export", tmp_path / "run" / "last.pth", "-o", out, "--part", f"head.={head}", "--json")
+    assert result.code == 0, result.stderr
+    (part,) = json.loads(result.stdout)["parts"]
+    assert (part["prefix"], part["output"], part["size"]) == ("head.", str(head), head.stat().st_size)
+    result = run_cli("train", "export", tmp_path / "run" / "last.pth", "-o", out, "--part", "head.")
+    assert result.code == 2 and "is not PREFIX=FILE" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_plain_output_mentions_the_checkpoint(run_cli, recipe):

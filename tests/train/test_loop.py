@@ -13,7 +13,7 @@ from vrestore.train.checkpoint import export_weights, load_checkpoint
 from vrestore.train.config import load_config
 from vrestore.train.data import find_clips, load_clip, validation_pairs
 from vrestore.train.loop import Ema, build_model, lr_factor, train, validate
-from vrestore.weights.load import load_into, read_state_dict
+from vrestore.weights.load import load_into, read_merged_state_dict, read_state_dict
 
 
 def _state(path):
@@ -76,14 +76,29 @@ def test_resume_without_checkpoint_is_refused(write_recipe):
 def test_export_writes_loadable_ema_weights(write_recipe, tmp_path):
     train(load_config(write_recipe(steps=2)))
     out = tmp_path / "w.pth"
-    digest, size = export_weights(tmp_path / "run" / "last.pth", out, "fp16")
-    assert size == out.stat().st_size and len(digest) == 64
+    (exported,) = export_weights(tmp_path / "run" / "last.pth", out, "fp16")
+    assert exported.size == out.stat().st_size and len(exported.sha256) == 64
     state = read_state_dict(out)
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
     _, module = build_model(load_config(write_recipe(steps=2)))
     load_into(module, state, str(out))
     ema = load_checkpoint(tmp_path / "run" / "last.pth")["ema"]
     assert all(torch.equal(module.state_dict()[k], ema[k].half().float()) for k in ema)
+
+
+def test_export_splits_parts_into_files_of_their_own(write_recipe, tmp_path):
+    train(load_config(write_recipe(steps=2)))
+    main, head = export_weights(tmp_path / "run" / "last.pth", tmp_path / "w.pth", "fp32",
+                                {"head.": tmp_path / "head.pth"})
+    assert (main.prefix, head.prefix, head.path) == ("", "head.", tmp_path / "head.pth")
+    assert set(read_state_dict(head.path)) == {"head.weight", "head.bias"}
+    assert not any(k.startswith("head.") for k in read_state_dict(main.path))
+    _, module = build_model(load_config(write_recipe(steps=2)))
+    load_into(module, read_merged_state_dict([(main.path, "params"), (head.path, "params")]), "both")
+    with pytest.raises(UsageError, match="no tensor of .* starts with 'spynet.'"):
+        export_weights(tmp_path / "run" / "last.pth", tmp_path / "x.pth", "fp16", {"spynet.": tmp_path / "s.pth"})
+    with pytest.raises(UsageError, match="a file of its own"):
+        export_weights(tmp_path / "run" / "last.pth", tmp_path / "x.pth", "fp16", {"head.": tmp_path / "x.pth"})
 
 
 def test_lr_schedule_warms_up_then_decays(write_recipe):

@@ -119,16 +119,31 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE",
                                          help="Weights file to write.", show_default=False)],
     dtype: Annotated[str, typer.Option("--dtype", metavar="fp16|fp32", help="fp16 (half the size) or fp32.")] = "fp16",
+    part: Annotated[Optional[list[str]], typer.Option(
+        "--part", metavar="PREFIX=FILE", show_default=False,
+        help="Write the tensors whose names start with PREFIX to FILE instead (e.g. spynet.=spynet.pth): "
+             "the parts of a weights.toml entry. Repeatable.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write the EMA weights of CHECKPOINT as a plain weights file, and print its sha256 and size."""
+    from vrestore.errors import UsageError
     from vrestore.train.checkpoint import export_weights
 
-    digest, size = export_weights(checkpoint, output, dtype)
+    parts: dict[str, Path] = {}
+    for item in part or []:
+        prefix, sep, name = item.partition("=")
+        if not sep or not prefix or not name:
+            raise UsageError(f"--part '{item}' is not PREFIX=FILE; e.g. --part spynet.=spynet.pth")
+        parts[prefix] = Path(name)
+    files = export_weights(checkpoint, output, dtype, parts)
     if json_out:
-        print(json.dumps({"output": str(output), "sha256": digest, "size": size, "dtype": dtype}))
+        first, rest = files[0], files[1:]
+        print(json.dumps({"output": str(first.path), "sha256": first.sha256, "size": first.size, "dtype": dtype,
+                          "parts": [{"prefix": f.prefix, "output": str(f.path), "sha256": f.sha256, "size": f.size}
+                                    for f in rest]}))
     else:
-        _console.stdout.print(f"{output}\nsha256 = \"{digest}\"\nsize = {size}")
+        for f in files:
+            _console.stdout.print(f"{f.path}\nsha256 = \"{f.sha256}\"\nsize = {f.size}", highlight=False)
 
 
 @contextmanager

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +44,44 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return data
 
 
-def export_weights(checkpoint: Path, destination: Path, dtype: str = "fp16") -> tuple[str, int]:
-    """Write the EMA weights of ``checkpoint`` as ``{'params': state}`` in ``dtype``; returns (sha256, size)."""
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file written by :func:`export_weights`: where, its full sha256 and size, and the tensors it holds
+    (``prefix``: the names that start with it; "" for the main file, which holds the rest)."""
+
+    path: Path
+    sha256: str
+    size: int
+    prefix: str = ""
+
+
+def export_weights(
+    checkpoint: Path, destination: Path, dtype: str = "fp16", parts: Mapping[str, Path] | None = None
+) -> list[ExportedFile]:
+    """Write the EMA weights of ``checkpoint`` as ``{'params': state}`` in ``dtype``.
+
+    ``parts`` maps a name prefix (e.g. ``"spynet."``) to a file of its own: the tensors named so go there
+    (the ``parts`` of a weights.toml entry), the rest to ``destination``. Returns the main file first.
+    """
     if dtype not in ("fp16", "fp32"):
         raise UsageError(f"export dtype '{dtype}' is unknown; use fp16 or fp32")
-    if destination.resolve() == checkpoint.resolve():
+    parts = dict(parts or {})
+    targets = [destination, *parts.values()]
+    if any(t.resolve() == checkpoint.resolve() for t in targets):
         raise UsageError("the export destination is the checkpoint itself; choose another file name")
+    if len({t.resolve() for t in targets}) != len(targets):
+        raise UsageError("each exported part needs a file of its own; choose different file names")
     data = load_checkpoint(checkpoint)
     target = torch.float16 if dtype == "fp16" else torch.float32
     state = {k: (v.to(target) if v.is_floating_point() else v).contiguous() for k, v in data["ema"].items()}
-    save_atomic({"params": state, "model": data["config"]["model"], "step": data["step"]}, destination)
-    digest = hashlib.sha256(destination.read_bytes()).hexdigest()
-    return digest, destination.stat().st_size
+    split = {prefix: {k: v for k, v in state.items() if k.startswith(prefix)} for prefix in parts}
+    for prefix, tensors in split.items():
+        if not tensors:
+            raise UsageError(f"no tensor of {data['config']['model']} starts with '{prefix}'; check the --part prefix")
+    rest = {k: v for k, v in state.items() if not any(k.startswith(prefix) for prefix in parts)}
+    files = [(destination, "", rest), *((parts[prefix], prefix, split[prefix]) for prefix in parts)]
+    written = []
+    for path, prefix, tensors in files:
+        save_atomic({"params": tensors, "model": data["config"]["model"], "step": data["step"]}, path)
+        written.append(ExportedFile(path, hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size, prefix))
+    return written
