@@ -37,3 +37,24 @@ def test_fresh_network_is_the_identity_with_features_far_larger_than_the_default
     default_scale, _ = _feature_scale(get_spec(model).factory(), clip)
     assert torch.equal(fresh_out, clip)  # the last convolution starts at zero: the global residual alone
     assert fresh_scale > 0.2 and fresh_scale > 10 * default_scale
+
+
+def test_carry_start_passes_the_state_through_alignment_and_key_fusion():
+    """With --carry G the aligned state leaves each deformable convolution (masks 0.5) and the key-frame fusion
+    scaled by about G and pointing the same way; the plain Kaiming start mixes it away."""
+    import torch.nn.functional as F
+
+    def passes(net: torch.nn.Module) -> tuple[float, float]:
+        align = net.deform_align["forward_1"]
+        state = torch.randn(1, net.mid_channels, 16, 16, generator=torch.Generator().manual_seed(2))
+        with torch.no_grad():
+            out = F.conv2d(state, align.weight * 0.5, padding=1)  # zero offsets, masks at 0.5
+        return float(out.norm() / state.norm()), float(F.cosine_similarity(out.flatten(), state.flatten(), dim=0))
+
+    gain, cosine = passes(_script().fresh_network(seed=1, model="pgdenet.tud", carry=0.8))
+    assert abs(gain - 0.8) < 0.1 and cosine > 0.95
+    _, plain_cosine = passes(_script().fresh_network(seed=1, model="pgdenet.tud"))
+    assert plain_cosine < 0.6
+    fusion = _script().fresh_network(seed=1, model="pgdenet.tud", carry=0.8).key_fusion.weight
+    c = fusion.shape[0]
+    assert torch.allclose(torch.diagonal(fusion[:, :c, 1, 1]), torch.full((c,), 0.8), atol=0.15)
