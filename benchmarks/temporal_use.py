@@ -9,8 +9,9 @@ that aligns and fuses its neighbours, as PGDENet is built to, scores higher on t
 learned to ignore them scores the same. A second test removes alignment from the question: a still scene
 (frame 10 of the first clip, 320x240) repeated 12 times with independent Gaussian noise (sigma 15 of 255), where
 the plain mean of the 12 noisy frames is the bar a temporal network can reach, and how much each of 6 still
-frames moves the correction of the middle one (``influence``) (``--still-only``: this test alone, seconds
-instead of minutes). Scores: RGB PSNR, 8-bit.
+frames moves the correction of the middle one (``influence``), and for PGDENet how much of its hidden state
+each step carries on (``carried``) (``--still-only``: this test alone, seconds instead of minutes).
+Scores: RGB PSNR, 8-bit.
 Writes benchmarks/results/temporal_use-<date>[-<tag>].md with device, command and date.
 """
 
@@ -62,6 +63,33 @@ def influence(model: LoadedModel, clip: torch.Tensor, target: int, seed: int = 0
     return moved
 
 
+def carried(net: torch.nn.Module, clip: torch.Tensor) -> list[str]:
+    """Table rows: how much of PGDENet's hidden state survives each step of each branch on ``clip``.
+
+    The state goes through the alignment's deformable convolution at every step (and ``key_fusion`` at key
+    frames) before the backbone adds the new frame's share; norm(out) / norm(state) and the cosine between them, mean
+    over the steps, say whether the state is carried on (about 1 and 1) or mixed away (cosine near 0).
+    """
+    seen: dict[str, list[tuple[float, float]]] = {}
+
+    def keep(name: str, width: int | None = None):
+        def hook(module, inputs, output):
+            state = inputs[0] if width is None else inputs[0][:, :width]
+            if state.norm() > 0:
+                cosine = torch.nn.functional.cosine_similarity(state.flatten(), output.flatten(), dim=0)
+                seen.setdefault(name, []).append((float(output.norm() / state.norm()), float(cosine)))
+        return hook
+
+    hooks = [module.register_forward_hook(keep(f"align {name}")) for name, module in net.deform_align.items()]
+    hooks.append(net.key_fusion.register_forward_hook(keep("key_fusion", net.mid_channels)))
+    with torch.no_grad():
+        net(clip.unsqueeze(0))
+    for hook in hooks:
+        hook.remove()
+    return [f"| {name} | {sum(r for r, _ in v) / len(v):.2f} | {sum(c for _, c in v) / len(v):.2f} |"
+            for name, v in seen.items()]
+
+
 def main() -> None:
     parser = test_clip_parser(__doc__)
     parser.add_argument("--still-only", action="store_true", help="only the still-scene test")
@@ -101,6 +129,8 @@ def main() -> None:
     moved = influence(exact, few, INFLUENCE_FRAMES // 2)
     influence_rows = ["| " + " | ".join(f"in {s}" for s in range(INFLUENCE_FRAMES)) + " |",
                       "|" + "---:|" * INFLUENCE_FRAMES, "| " + " | ".join(f"{m:.3f}" for m in moved) + " |"]
+    carry_rows = (["| module | norm(out) / norm(state), mean | cosine(out, state), mean |", "|---|---:|---:|",
+                   *carried(exact.module, noisy)] if hasattr(exact.module, "deform_align") else [])
     weights = model.weights
     lines = [f"# Gain from neighbouring frames, {args.model}, {today()}", "",
              f"- weights: {weights.origin if weights else 'built-in'} {weights.file or '' if weights else ''}"
@@ -115,6 +145,8 @@ def main() -> None:
              f"Influence of each frame on the correction of frame {INFLUENCE_FRAMES // 2} of the first "
              f"{INFLUENCE_FRAMES} still frames (fp32; a plain mean: {1 - 1 / INFLUENCE_FRAMES:.2f} for the frame "
              f"itself, {1 / INFLUENCE_FRAMES:.2f} for each other):", "", *influence_rows, "",
+             *(["Hidden state carried per step on the still clip (PGDENet; fp32):", "", *carry_rows, ""]
+               if carry_rows else []),
              "Commands run:", "", "```", *commands, "```", ""]
     text = "\n".join(lines)
     print(text)
