@@ -101,7 +101,7 @@ def load_model(
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, spec, torch_device)
     from vrestore.weights.download import hash_file
-    from vrestore.weights.load import WeightsUsed, load_into, read_merged_state_dict, read_user_checkpoint
+    from vrestore.weights.load import WeightsUsed, load_into, read_registered, read_user_checkpoint
 
     if weights is not None:
         state, sha256 = read_user_checkpoint(Path(weights), prefer=spec.state_key)
@@ -113,9 +113,8 @@ def load_model(
 
         module = build(spec)
         store = Store(cache_dir)
-        files = store.fetch_all(spec.weights, progress=download_progress, label=spec.id)
-        path = files[0][0]
-        load_into(module, read_merged_state_dict([(p, e.state_key) for p, e in files]), f"{spec.id} ({path})")
+        state, path = read_registered(store, spec.weights, progress=download_progress, label=spec.id)
+        load_into(module, state, f"{spec.id} ({path})")
         expected = store.expected(spec.weights)  # fetch has just checked the file against it
         used = WeightsUsed("bundled" if store.entry(spec.weights).bundled else "cache", str(path),
                            expected.sha256 if expected is not None else hash_file(path)[0])

@@ -1,7 +1,8 @@
-"""The bundled pgdenet.tud weights: they load with no network and an empty cache, and they denoise a real clip."""
+"""The bundled PGDENet weights: they load with no network and an empty cache, and they denoise a real clip."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from vrestore.api import load_model
@@ -11,10 +12,11 @@ from vrestore.io.reader import open_reader
 from vrestore.metrics.psnr import psnr
 
 
-def test_bundled_tud_weights_load_offline_and_remove_noise(tmp_path, monkeypatch):
+@pytest.mark.parametrize("model_id", ["pgdenet.tud", "pgdenet.wide"])
+def test_bundled_weights_load_offline_and_remove_noise(tmp_path, monkeypatch, model_id):
     monkeypatch.setenv("VRESTORE_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("VRESTORE_OFFLINE", "1")
-    model = load_model("pgdenet.tud", device="cpu")
+    model = load_model(model_id, device="cpu")
     with open_reader(demo_clip()) as reader:
         frames = [frame.image[:, 192:448] for _, frame in zip(range(6), reader, strict=False)]
     clean = images_to_clip(frames)

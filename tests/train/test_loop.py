@@ -131,6 +131,18 @@ def test_a_missing_init_checkpoint_names_init(write_recipe):
         build_model(load_config(write_recipe(steps=2, init="missing.pth")))
 
 
+def test_init_from_a_registered_model_loads_its_weights_and_parts(write_recipe, tmp_path, monkeypatch):
+    """`--init pgdenet.wide`: the bundled network and its SpyNet part, so a new machine goes on without runs/."""
+    from vrestore.api import load_model
+
+    monkeypatch.setenv("VRESTORE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("VRESTORE_OFFLINE", "1")
+    _, module = build_model(load_config(write_recipe(steps=2, model="pgdenet.wide", init="pgdenet.wide")))
+    bundled = load_model("pgdenet.wide", device="cpu", dtype="fp32").module.state_dict()
+    assert all(torch.equal(module.state_dict()[k], bundled[k]) for k in ("spynet.basic_module.0.basic_module.0.weight",
+                                                                         "conv_last.weight"))
+
+
 class _TemporalMean(torch.nn.Module):
     """A clip model that uses its neighbours: every output frame is the mean of the clip."""
 

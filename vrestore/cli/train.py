@@ -59,9 +59,10 @@ def run(
     device: TrainDeviceOpt = None,
     steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, help="Total steps of the schedule "
                                                                         "(overrides the recipe).")] = None,
-    init: Annotated[Optional[Path], typer.Option("--init", metavar="FILE",
-                                                 help="Start from these weights (e.g. an export "
-                                                      "of an earlier run; overrides the recipe).")] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", metavar="FILE|MODEL",
+                                                 help="Start from these weights: a file (e.g. an export of an "
+                                                      "earlier run) or a model id with registered weights "
+                                                      "(e.g. pgdenet.wide); overrides the recipe.")] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -76,8 +77,10 @@ def run(
         overrides["device"] = device
     if steps is not None:
         overrides["steps"] = steps
-    if init is not None:
-        overrides["init"] = str(init.resolve())
+    if init is not None:  # a file is made absolute (a recipe's paths are relative to the recipe); a model id stays
+        from vrestore.models.registry import is_registered
+
+        overrides["init"] = str(init) if not init.exists() and is_registered(str(init)) else str(init.resolve())
     config = load_config(recipe, overrides)
     _console.show_warnings(not (quiet or json_out))
     show = not (quiet or json_out)

@@ -28,13 +28,13 @@ from vrestore.errors import UsageError
 from vrestore.metrics.psnr import psnr
 from vrestore.metrics.ssim import ssim
 from vrestore.models.loaded import forward_clip, resolve_device
-from vrestore.models.registry import get_spec
+from vrestore.models.registry import get_spec, is_registered
 from vrestore.models.spec import ModelSpec, Temporal
 from vrestore.train.checkpoint import FORMAT, load_checkpoint, save_atomic
 from vrestore.train.config import TrainConfig
 from vrestore.train.data import TrainSamples, find_clips, load_clip, validation_pairs
 from vrestore.train.pool import PooledSamples
-from vrestore.weights.load import load_into, read_state_dict
+from vrestore.weights.load import load_into, read_registered, read_state_dict
 
 LAST = "last.pth"
 LOG = "log.jsonl"
@@ -151,10 +151,16 @@ def build_model(config: TrainConfig) -> tuple[ModelSpec, nn.Module]:
     module = spec.factory()
     if config.init:
         path = config.resolve(config.init)
-        if not path.is_file():
+        if path.is_file():
+            load_into(module, read_state_dict(path), config.init)
+        elif is_registered(config.init) and get_spec(config.init).weights is not None:
+            from vrestore.weights.store import Store
+
+            state, _ = read_registered(Store(), get_spec(config.init).weights, label=config.init)
+            load_into(module, state, config.init)
+        else:
             raise UsageError(f"--init/init: checkpoint '{path}' does not exist; check the path (relative paths in a "
-                             "recipe are relative to the recipe file)")
-        load_into(module, read_state_dict(path), config.init)
+                             "recipe are relative to the recipe file), or name a model with registered weights")
     return spec, module
 
 

@@ -13,14 +13,18 @@ import io
 import pickle
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from vrestore.errors import WeightsError
+
+if TYPE_CHECKING:
+    from vrestore.weights.store import Store
 
 # Containers used by the official training frameworks (BasicSR, MMEditing, Lightning), in preference order.
 _CONTAINER_KEYS = ("params_ema", "params", "state_dict", "model", "generator", "net")
@@ -57,6 +61,14 @@ def read_merged_state_dict(files: Sequence[tuple[Path, str | None]]) -> dict[str
             )
         merged.update(state)
     return merged
+
+
+def read_registered(store: Store, key: str, *, progress: Callable | None = None,
+                    label: str | None = None) -> tuple[dict[str, torch.Tensor], Path]:
+    """The state dict of manifest entry ``key`` and its parts, each fetched and verified by ``store``, and the
+    path of the entry's own file (the one that names the weights)."""
+    files = store.fetch_all(key, progress=progress, label=label)
+    return read_merged_state_dict([(path, entry.state_key) for path, entry in files]), files[0][0]
 
 
 def read_user_checkpoint(path: Path, *, prefer: str | None = None) -> tuple[dict[str, torch.Tensor], str]:

@@ -115,9 +115,10 @@ TUD = register(ModelSpec(
 WIDE = register(ModelSpec(
     id="pgdenet.wide",
     factory=wide_net,
-    description="PGDENet, 48-channel configuration in training (5.06 M parameters; no weights shipped yet): "
-                "pass weights trained with configs/pgdenet-wide*.yml with --weights",
-    requires_weights=True,
+    description="PGDENet, 48-channel configuration (5.06 M parameters), the default model's successor in "
+                "training: bundled weights of its training so far (not yet better than pgdenet.tud; 0.73x "
+                "its speed on the CPU); train your own with configs/pgdenet-wide*.yml",
+    weights="pgdenet.wide",
     state_key="params",
     min_size=256,
     default_tile=720,
