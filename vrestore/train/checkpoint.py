@@ -74,12 +74,13 @@ def export_weights(
     data = load_checkpoint(checkpoint)
     target = torch.float16 if dtype == "fp16" else torch.float32
     state = {k: (v.to(target) if v.is_floating_point() else v).contiguous() for k, v in data["ema"].items()}
-    split = {prefix: {k: v for k, v in state.items() if k.startswith(prefix)} for prefix in parts}
-    for prefix, tensors in split.items():
-        if not tensors:
+    split: dict[str, dict[str, torch.Tensor]] = {"": {}, **{prefix: {} for prefix in parts}}
+    for name, tensor in state.items():  # each tensor into one file: the first prefix it starts with, else the main
+        split[next((prefix for prefix in parts if name.startswith(prefix)), "")][name] = tensor
+    for prefix in parts:
+        if not split[prefix]:
             raise UsageError(f"no tensor of {data['config']['model']} starts with '{prefix}'; check the --part prefix")
-    rest = {k: v for k, v in state.items() if not any(k.startswith(prefix) for prefix in parts)}
-    files = [(destination, "", rest), *((parts[prefix], prefix, split[prefix]) for prefix in parts)]
+    files = [(destination, "", split[""]), *((parts[prefix], prefix, split[prefix]) for prefix in parts)]
     written = []
     for path, prefix, tensors in files:
         save_atomic({"params": tensors, "model": data["config"]["model"], "step": data["step"]}, path)
