@@ -4,10 +4,10 @@
 - FFmpeg through PyAV's filter graphs, on planar RGB (``gbrp``, a lossless repacking of the RGB frames):
   ``nlmeans`` (spatial), ``atadenoise`` (adaptive temporal averaging) and ``fftdnoiz`` (3D FFT denoising with
   one frame each side).
-- A motion-compensated temporal average: every neighbour within ``RADIUS`` frames is warped onto the frame by
-  OpenCV's DIS optical flow and averaged with a weight exp(-e^2 / 2 sigma^2), e being its local warping error
-  (a 5x5 box mean of the absolute difference to the frame), so that badly aligned pixels count little. The
-  flows do not depend on sigma and are computed once per clip.
+- A motion-compensated temporal average (``vrestore.filters.motion_average``, which ``pgdenet.mc`` runs
+  before its network): every neighbour within ``RADIUS`` frames is warped onto the frame by OpenCV's DIS
+  optical flow and averaged with a weight exp(-e^2 / 2 sigma^2), e being its local warping error (a 5x5 box
+  mean of the absolute difference to the frame), so that badly aligned pixels count little.
 
 Every baseline is tuned by :mod:`benchmarks.quality` over its listed parameter values for the best mean PSNR.
 """
@@ -22,8 +22,9 @@ import av
 import cv2
 import numpy as np
 
+from vrestore.filters.motion_average import RADIUS, aligned_neighbours, weighted_average
+
 Clip = list[np.ndarray]  # uint8 RGB frames (H, W, 3)
-RADIUS = 3  # neighbours each side of the motion-compensated average
 
 
 @dataclass(frozen=True)
@@ -71,48 +72,22 @@ def ffmpeg_filter(name: str, options: str) -> Callable[[Clip, float], Clip]:
 
 
 class MotionCompensatedAverage:
-    """The motion-compensated temporal average; caches the warped neighbours of the last clip it saw."""
+    """The motion-compensated temporal average of ``vrestore.filters.motion_average`` with a tunable sigma;
+    caches the aligned neighbours of the last clip it saw (the flows do not depend on sigma)."""
 
     def __init__(self, radius: int = RADIUS) -> None:
         self.radius = radius
         self._frames: Clip | None = None  # the clip aligned last (held, so that its identity stays unique)
-        self._warped: list[list[np.ndarray]] = []
-        self._errors: list[list[np.ndarray]] = []
+        self._floats: list[np.ndarray] = []
+        self._aligned: list[list[tuple[np.ndarray, np.ndarray]]] = []
 
     def __call__(self, frames: Clip, sigma: float) -> Clip:
         if self._frames is not frames:
-            self._align(frames)
+            self._floats = [f.astype(np.float32) / 255.0 for f in frames]
+            self._aligned = [list(aligned_neighbours(self._floats, t, self.radius)) for t in range(len(frames))]
             self._frames = frames
-        out = []
-        for image, warped, errors in zip(frames, self._warped, self._errors, strict=True):
-            total = image.astype(np.float32)
-            weights = np.ones(image.shape[:2], np.float32)
-            for neighbour, error in zip(warped, errors, strict=True):
-                weight = np.exp(-(error * error) / (2.0 * sigma * sigma))
-                total += neighbour * weight[..., None]
-                weights += weight
-            out.append(np.clip(total / weights[..., None] + 0.5, 0, 255).astype(np.uint8))
-        return out
-
-    def _align(self, frames: Clip) -> None:
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        grays = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in frames]
-        h, w = grays[0].shape
-        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        self._warped, self._errors = [], []
-        for t, image in enumerate(frames):
-            warped, errors = [], []
-            for s in range(max(0, t - self.radius), min(len(frames), t + self.radius + 1)):
-                if s == t:
-                    continue
-                flow = dis.calc(grays[t], grays[s], None)  # where each pixel of frame t is in frame s
-                moved = cv2.remap(frames[s], xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-                error = np.abs(moved - image.astype(np.float32)).mean(axis=2)
-                warped.append(moved)
-                errors.append(cv2.blur(error, (5, 5)))
-            self._warped.append(warped)
-            self._errors.append(errors)
+        return [np.clip(weighted_average(f, aligned, sigma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                for f, aligned in zip(self._floats, self._aligned, strict=True)]
 
 
 BASELINES: dict[str, Baseline] = {

@@ -78,7 +78,7 @@ def test_unknown_model(run_cli, small_video, tmp_path):
 
 
 @pytest.mark.parametrize(("typed", "meant"), [
-    ("pgdenet.td", "pgdenet.tud"), ("pgdenet.xyz", "pgdenet.tud"), ("pgdnet", "pgdenet.tud"),
+    ("pgdenet.td", "pgdenet.tud"), ("pgdenet.tux", "pgdenet.tud"), ("pgdnet", "pgdenet.tud"),
     ("tiny.tst", "tiny.test"), ("rvrt.denoise-davs", "rvrt.denoise-davis"), ("PGDENET.TUD", "pgdenet.tud"),
 ])
 def test_model_typos_are_usage_errors_with_the_closest_id(run_cli, tmp_path, typed, meant):

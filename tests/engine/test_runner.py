@@ -13,6 +13,7 @@ import torch
 from vrestore.convert import clip_to_images, images_to_clip
 from vrestore.engine.runner import STAGE_AHEAD, restore_frames
 from vrestore.errors import InputError, UsageError
+from vrestore.filters.motion_average import RADIUS, motion_average_images
 from vrestore.frame import Frame
 from vrestore.models import build, get_spec
 from vrestore.models.loaded import LoadedModel
@@ -225,3 +226,24 @@ def test_consumer_is_not_in_inference_mode() -> None:
     model = make_model(Identity(), temporal=Temporal.CLIP, temporal_radius=1)
     for _ in restore_frames(make_frames(6, 4, 4), model, None, ClipOptions(3, 2), window_feather=1.0):
         assert not torch.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_motion_average_model_sees_the_averaged_video(dtype: type) -> None:
+    """With ``motion_average`` the model gets each frame averaged with its aligned neighbours; windows that keep
+    RADIUS frames of context each side give exactly the average over the whole video."""
+    model = make_model(Identity(), temporal=Temporal.CLIP, temporal_radius=2, motion_average=True)
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:24, 0:32].astype(np.float64)
+    peak = np.iinfo(dtype).max
+    def panned(t: int) -> np.ndarray:  # a smooth scene moving 2 px per frame, with a little noise
+        scene = 0.5 + 0.3 * np.sin((xs + 2 * t) / 5) * np.cos(ys / 7)
+        return np.clip(peak * (scene[..., None] + rng.normal(0, 0.03, (24, 32, 3))), 0, peak).astype(dtype)
+
+    frames = [frame.with_image(panned(frame.index)) for frame in make_frames(17, 24, 32, dtype)]
+    expected = motion_average_images([f.image for f in frames])
+    assert any(not np.array_equal(e, f.image) for e, f in zip(expected, frames, strict=True))
+    outs = list(restore_frames(frames, model, TileOptions(0), ClipOptions(8, 2 * RADIUS), window_feather=0.0))
+    assert_same_timing(outs, frames)
+    for out, ref in zip(outs, expected, strict=True):
+        np.testing.assert_array_equal(out.image, ref)

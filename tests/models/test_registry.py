@@ -31,7 +31,7 @@ def test_unknown_id_suggests_close_names():
 
 
 @pytest.mark.parametrize(("typed", "closest"), [
-    ("pgdenet.td", ["pgdenet.tud"]), ("pgdenet.xyz", ["pgdenet.tud"]), ("pgdnet", ["pgdenet.tud"]),
+    ("pgdenet.td", ["pgdenet.tud"]), ("pgdenet.xyz", ["pgdenet.mc", "pgdenet.tud"]), ("pgdnet", ["pgdenet.tud"]),
     ("tiny.tst", ["tiny.test"]), ("rvrt.sr-reds", ["rvrt.sr-reds-x4"]), ("pgdenet.offical", ["pgdenet.official"]),
     ("dynet.m", ["dynet.l", "dynet.s"]), ("doesnotexist", []), ("rvrt.nosuch", []),
 ])
@@ -40,8 +40,8 @@ def test_suggestions_are_the_closest_full_ids(typed, closest):
 
 
 def test_unknown_tag_of_a_known_architecture_lists_its_ids():
-    with pytest.raises(UsageError, match="unknown model 'pgdenet.zzzzzzzz'; the pgdenet models are pgdenet.official, "
-                                         "pgdenet.test, pgdenet.tud"):
+    with pytest.raises(UsageError, match="unknown model 'pgdenet.zzzzzzzz'; the pgdenet models are pgdenet.mc, "
+                                         "pgdenet.official, pgdenet.test, pgdenet.tud"):
         get_spec("pgdenet.zzzzzzzz")
 
 

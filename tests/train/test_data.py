@@ -125,3 +125,15 @@ def test_bitrate_frame_size_makes_training_crops_as_coarse_as_full_frames(frame_
     full_frame = degrade_clip(clip, rng(), **video_only, bitrate_frame_size=(854, 480))
     error = lambda x: float(np.abs(x.astype(float) - clip).mean())  # noqa: E731
     assert error(full_frame) > error(as_drawn)
+
+
+def test_the_input_filter_applies_to_on_the_fly_samples_and_validation(frame_folder):
+    clip = load_clip(frame_folder)
+    config = DataConfig(train=("x",), frames=3, crop=32, intervals=(2,), val_frames=4, val_crop=40)
+    invert = lambda images: 255 - images  # noqa: E731
+    lq, gt = TrainSamples([clip], config, seed=1, length=4)[2]
+    filtered_lq, same_gt = TrainSamples([clip], config, seed=1, length=4, input_filter=invert)[2]
+    assert torch.allclose(filtered_lq, 1 - lq, atol=1e-6) and torch.equal(gt, same_gt)
+    (val_lq, val_gt), = validation_pairs([clip], config, 0)
+    (filtered_val, same_val_gt), = validation_pairs([clip], config, 0, invert)
+    assert torch.allclose(filtered_val, 1 - val_lq, atol=1e-6) and torch.equal(val_gt, same_val_gt)

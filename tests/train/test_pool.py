@@ -108,3 +108,15 @@ def test_still_samples_repeat_one_frame_each_degraded_on_its_own(frame_folder, p
 def test_still_is_a_probability():
     with pytest.raises(UsageError, match="data.still"):
         config_from_dict({"model": "tiny.test", "steps": 1, "data": {"train": ["x"], "still": 1.5}})
+
+
+def test_the_input_filter_turns_each_degraded_segment_into_the_model_input(frame_folder):
+    clip = load_clip(frame_folder)
+    plain = PooledSamples([clip], _config(), seed=3, length=40)
+    inverted = PooledSamples([clip], _config(), seed=3, length=40, input_filter=lambda images: 255 - images)
+    for (degraded, clean), (filtered, same_clean) in zip(plain.segments(0), inverted.segments(0), strict=True):
+        np.testing.assert_array_equal(filtered, 255 - degraded)
+        np.testing.assert_array_equal(clean, same_clean)
+    lq, gt = plain[7]
+    filtered_lq, same_gt = inverted[7]
+    assert torch.allclose(filtered_lq, 1 - lq, atol=1e-6) and torch.equal(gt, same_gt)

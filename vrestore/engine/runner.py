@@ -27,6 +27,7 @@ from vrestore.engine.run_plan import RunPlan, fixed_plan
 from vrestore.engine.tiling import TiledState, Tiler
 from vrestore.engine.transfer import PendingImages, Uploader, start_download
 from vrestore.errors import InputError
+from vrestore.filters.motion_average import motion_average_images
 from vrestore.frame import Frame
 from vrestore.models.auto_inputs import auto_names, estimate_inputs
 from vrestore.models.loaded import LoadedModel
@@ -93,7 +94,8 @@ def _restore(
         frames, _starts_shot, settings.length, settings.overlap, settings.keyframe_interval,
         shift_last=settings.shift_last,
     )
-    staged = _staged(windows, pin=model.device.type == "cuda", auto=model.extra if auto_names(model.extra) else None)
+    staged = _staged(windows, pin=model.device.type == "cuda", auto=model.extra if auto_names(model.extra) else None,
+                     average=model.spec.motion_average)
     if stage_ahead > 0:
         staged = prefetch(staged, stage_ahead)
     upload = Uploader(model.device)
@@ -157,15 +159,21 @@ def _starts_shot(frame: Frame) -> bool:
 
 
 def _staged(
-    windows: Iterable[tuple[Window, list[Frame], bool]], *, pin: bool, auto: Mapping[str, Any] | None = None
+    windows: Iterable[tuple[Window, list[Frame], bool]], *, pin: bool, auto: Mapping[str, Any] | None = None,
+    average: bool = False,
 ) -> Iterator[tuple[Window, list[Frame], torch.Tensor, dict[str, float], bool]]:
     """Check each window's frames, estimate the ``auto`` inputs of ``auto`` and stack the frames into one
-    host tensor (pinned for CUDA); the last item says whether the window starts a shot."""
+    host tensor (pinned for CUDA); the last item says whether the window starts a shot. ``average``: the
+    model restores motion-averaged frames (``ModelSpec.motion_average``); each frame is averaged with its
+    neighbours in the window, which a cut never crosses, and rounded back to the input's depth, as training
+    rounds its samples."""
     layout: tuple[tuple[int, ...], np.dtype] | None = None
     for window, items, fresh in windows:
         layout = _check_layout(items, layout)
         images = [frame.image for frame in items]
         inputs = estimate_inputs(auto, images, float(items[0].max_value)) if auto else {}
+        if average:
+            images = motion_average_images(images)
         yield window, items, stack_images(images, pin=pin), inputs, fresh
 
 

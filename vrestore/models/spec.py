@@ -55,6 +55,9 @@ class ModelSpec:
     a temporal window (engine buffers and the network's activations, measured with
     ``benchmarks/cpu_window_memory.py``); with it the CPU windows grow into a share of the RAM
     (``engine.autosize.cpu_clip``); without it they stay at twice the default length.
+    ``motion_average``: the network restores motion-averaged frames (``vrestore.filters.motion_average``):
+    the engine averages every frame with its aligned neighbours before the network sees it, and training
+    averages the degraded samples the same way.
     """
 
     id: str
@@ -77,6 +80,7 @@ class ModelSpec:
     channels_last: bool = False
     auto_bf16: bool = False
     cpu_window_bytes: float | None = None
+    motion_average: bool = False
     default_tile: int | None = None
     requires_weights: bool = False
     state_key: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from vrestore.io.info import VIDEO_SUFFIXES
 from vrestore.train.config import DataConfig
 
 WEATHER = ("rain", "snow", "haze")
+InputFilter = Callable[[np.ndarray], np.ndarray]  # degraded (T,H,W,3) uint8 -> what the model sees
 
 
 def find_clips(sources: Sequence[str | Path]) -> list[Path]:
@@ -132,9 +133,14 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 class TrainSamples(Dataset):
-    """Sample ``i`` = (degraded, clean) clips of shape (frames,3,crop,crop), a pure function of (seed, i)."""
+    """Sample ``i`` = (degraded, clean) clips of shape (frames,3,crop,crop), a pure function of (seed, i).
 
-    def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int) -> None:
+    ``input_filter`` turns each degraded clip into the model's input (e.g. a motion average); None: as degraded.
+    """
+
+    def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int,
+                 input_filter: InputFilter | None = None) -> None:
+        self.input_filter = input_filter
         usable = [c for c in clips if min(c.shape[1:3]) >= config.crop]
         if not usable:
             raise UsageError(f"no training clip is at least {config.crop} px on its shorter side; lower data.crop")
@@ -153,8 +159,12 @@ class TrainSamples(Dataset):
         h, w = clip.shape[1:3]
         y, x = int(rng.integers(h - cfg.crop + 1)), int(rng.integers(w - cfg.crop + 1))
         (images,) = augment([clip[frames, y : y + cfg.crop, x : x + cfg.crop]], rng)
-        degraded = degrade_clip(images, rng, **draw_degradation(cfg, rng))
+        degraded = self.filtered(degrade_clip(images, rng, **draw_degradation(cfg, rng)))
         return to_tensor(degraded), to_tensor(images)
+
+    def filtered(self, degraded: np.ndarray) -> np.ndarray:
+        """``degraded`` through the input filter, if any."""
+        return degraded if self.input_filter is None else self.input_filter(degraded)
 
 
 def augment(clips: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -203,7 +213,7 @@ def pick_sample_frames(count: int, wanted: int, still: float, rng: np.random.Gen
 
 
 def validation_pairs(
-    clips: Sequence[np.ndarray], config: DataConfig, seed: int
+    clips: Sequence[np.ndarray], config: DataConfig, seed: int, input_filter: InputFilter | None = None
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Fixed (degraded, clean) validation clips: ``val_draws`` windows of ``val_frames`` frames per clip (one after
     the other, wrapping round a short clip), centre-cropped, each degraded by its own TUD draw (all operators,
@@ -211,6 +221,7 @@ def validation_pairs(
 
     One draw at interval 12 is a single combination of operators, so a lone draw says how the model does on
     that combination only; several draws average over the protocol. Draw 0 is the one of earlier versions.
+    ``input_filter``: as in :class:`TrainSamples`, applied to each degraded window.
     """
     pairs = []
     for k, clip in enumerate(clips):
@@ -225,5 +236,7 @@ def validation_pairs(
             rng = np.random.default_rng([seed, 1_000_003, k] + ([draw] if draw else []))
             degraded = degrade_clip(images, rng, interval=12, prob=config.val_prob,
                                     bitrate_frame_size=config.bitrate_frame_size)
+            if input_filter is not None:
+                degraded = input_filter(degraded)
             pairs.append((to_tensor(degraded), to_tensor(images)))
     return pairs

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from vrestore.engine.host_memory import keep_freed_memory
 from vrestore.errors import UsageError
+from vrestore.filters.motion_average import motion_average_uint8
 from vrestore.metrics.psnr import psnr
 from vrestore.metrics.ssim import ssim
 from vrestore.models.loaded import forward_clip, resolve_device
@@ -217,10 +218,12 @@ def train(
 
     clips = [load_clip(p, config.data.max_side) for p in find_clips([config.resolve(s) for s in config.data.train])]
     sample_type = PooledSamples if config.data.pool else TrainSamples
-    samples = sample_type(clips, config.data, config.seed, config.steps * config.batch_size * world.size)
+    input_filter = motion_average_uint8 if spec.motion_average else None
+    samples = sample_type(clips, config.data, config.seed, config.steps * config.batch_size * world.size,
+                          input_filter)
     val_clips = [load_clip(p, config.data.max_side, config.data.val_frames * config.data.val_draws)
                  for p in find_clips([config.resolve(s) for s in config.data.val])] if config.data.val else []
-    val_pairs = validation_pairs(val_clips, config.data, config.seed) if world.main else []
+    val_pairs = validation_pairs(val_clips, config.data, config.seed, input_filter) if world.main else []
 
     last_loss: float | None = None
     # Sums since the last log line: the logged loss is their mean, and "input_loss" the loss of the degraded

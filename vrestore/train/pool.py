@@ -6,7 +6,8 @@ samples from each:
 
 - A *segment* is ``2 * frames`` consecutive frames of one clip, cropped to ``2 * crop`` pixels square (or the
   clip's shorter side when smaller), degraded with its own TUD schedule (interval, offset, weather drawn as for
-  an on-the-fly sample).
+  an on-the-fly sample), then passed through the model's input filter if it has one (the whole segment, so
+  that a motion average sees the neighbours a video would give it).
 - A *generation* is ``pool`` segments. Samples ``[g * G, (g + 1) * G)`` with ``G = pool * pool_reuse`` come
   from generation ``g``, so every segment yields ``pool_reuse`` samples on average and the pool is rebuilt
   every ``G`` samples (a pause of ``pool`` degradations).
@@ -30,6 +31,7 @@ import torch
 
 from vrestore.train.config import DataConfig
 from vrestore.train.data import (
+    InputFilter,
     TrainSamples,
     augment,
     degrade_clip,
@@ -48,10 +50,11 @@ class PooledSamples(TrainSamples):
     The clips and their draw weights are those of :class:`TrainSamples`; only the way a sample is made differs.
     """
 
-    def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int) -> None:
+    def __init__(self, clips: Sequence[np.ndarray], config: DataConfig, seed: int, length: int,
+                 input_filter: InputFilter | None = None) -> None:
         if config.pool < 1:
             raise ValueError("PooledSamples needs data.pool >= 1")
-        super().__init__(clips, config, seed, length)
+        super().__init__(clips, config, seed, length, input_filter)
         self.per_generation = config.pool * config.pool_reuse
         self._generation: int | None = None
         self._segments: list[tuple[np.ndarray, np.ndarray]] = []
@@ -72,7 +75,7 @@ class PooledSamples(TrainSamples):
         side = min(2 * cfg.crop, h, w) // 2 * 2  # even: the H.264 operator needs even sizes
         y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
         clean = np.ascontiguousarray(clip[frames, y : y + side, x : x + side])
-        return degrade_clip(clean, rng, **draw_degradation(cfg, rng)), clean
+        return self.filtered(degrade_clip(clean, rng, **draw_degradation(cfg, rng))), clean
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config

@@ -127,6 +127,22 @@ WIDE = register(ModelSpec(
     **_FAST,
 ))
 
+MC = register(ModelSpec(
+    id="pgdenet.mc",
+    factory=tud_net,
+    description="PGDENet, small configuration (3.25 M parameters) on motion-averaged frames: each frame is first "
+                "averaged with its 3 neighbours each side, aligned by optical flow, and the network restores "
+                "what the average leaves; pass weights trained with configs/pgdenet-mc.yml with --weights",
+    requires_weights=True,
+    state_key="params",
+    min_size=256,
+    default_tile=720,
+    cpu_window_bytes=_TUD_WINDOW_BYTES,
+    motion_average=True,
+    **_COMMON,
+    **_FAST,
+))
+
 TEST = register(ModelSpec(
     id="pgdenet.test",
     factory=_seeded_test_net,

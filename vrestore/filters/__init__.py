@@ -1,0 +1,1 @@
+"""Classical video filters that a model variant may run on its input (no learned weights, NumPy/OpenCV)."""

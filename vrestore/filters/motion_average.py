@@ -1,0 +1,86 @@
+"""A motion-compensated temporal average: every frame averaged with its neighbours warped onto it.
+
+For frame ``t`` every neighbour ``s`` within ``radius`` frames is warped onto ``t`` by OpenCV's DIS optical
+flow (computed on the 8-bit grey frames, ``t`` -> ``s``) and added with the weight exp(-e^2 / 2 sigma^2), ``e``
+being its local warping error: the 5x5 box mean of the absolute difference to frame ``t``, in 8-bit units.
+Badly aligned pixels (occlusions, failed flow) so count little, and frame ``t`` itself counts 1.
+
+Decisions:
+- The defaults (radius 3, sigma 8) are the motion-compensated baseline of ``benchmarks/quality.py`` tuned on
+  the TUD-T12 test protocol; model variants that restore an averaged input (``pgdenet.mc``) are trained with
+  exactly these values, so they are one constant each, read everywhere.
+- Frames are float32 (H,W,3) in [0, 1] (any bit depth maps there); the flow sees them rounded to 8 bits.
+- A frame near either end of the sequence averages the neighbours that exist: the result for frame ``t`` is
+  exact (equal to the one over the whole video) when ``radius`` frames each side of it are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import cv2
+import numpy as np
+
+RADIUS = 3
+SIGMA = 8.0
+_ERROR_BOX = (5, 5)
+_CHANNEL_MEAN = np.full((1, 3), 255.0 / 3, np.float32)  # mean over RGB, in 8-bit units
+
+
+def aligned_neighbours(frames: Sequence[np.ndarray], t: int, radius: int = RADIUS,
+                       greys: Sequence[np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(warped neighbour, warping error) for every neighbour of frame ``t`` within ``radius`` frames.
+
+    ``greys``: the frames' 8-bit grey images when the caller keeps them (each frame serves 2 radius targets).
+    """
+    greys = greys if greys is not None else [_grey(f) for f in frames]
+    target = frames[t]
+    h, w = greys[t].shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    for s in range(max(0, t - radius), min(len(frames), t + radius + 1)):
+        if s == t:
+            continue
+        flow = dis.calc(greys[t], greys[s], None)  # where each pixel of frame t is in frame s
+        flow += np.dstack([xs, ys])
+        warped = cv2.remap(frames[s], flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        difference = cv2.absdiff(warped, target)
+        error = cv2.blur(cv2.transform(difference, _CHANNEL_MEAN), _ERROR_BOX)
+        yield warped, error
+
+
+def weighted_average(target: np.ndarray, neighbours: Sequence[tuple[np.ndarray, np.ndarray]] | Iterator,
+                     sigma: float = SIGMA) -> np.ndarray:
+    """``target`` averaged with its (warped neighbour, error) pairs, each weighted by exp(-error^2 / 2 sigma^2)."""
+    total = target.astype(np.float32, copy=True)
+    weights = np.ones(target.shape[:2], np.float32)
+    for warped, error in neighbours:
+        weight = np.exp(-(error * error) / (2.0 * sigma * sigma))
+        total += warped * weight[..., None]
+        weights += weight
+    return total / weights[..., None]
+
+
+def motion_average(frames: Sequence[np.ndarray], targets: Sequence[int] | None = None, *, radius: int = RADIUS,
+                   sigma: float = SIGMA) -> list[np.ndarray]:
+    """The averaged frames ``targets`` (default: all) of ``frames`` (float32 (H,W,3) in [0, 1])."""
+    frames = [np.ascontiguousarray(f, dtype=np.float32) for f in frames]
+    greys = [_grey(f) for f in frames]
+    chosen = range(len(frames)) if targets is None else targets
+    return [weighted_average(frames[t], aligned_neighbours(frames, t, radius, greys), sigma) for t in chosen]
+
+
+def motion_average_images(images: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """:func:`motion_average` of integer (H,W,3) images (uint8 or uint16), rounded back to their dtype."""
+    peak = float(np.iinfo(images[0].dtype).max)
+    averaged = motion_average([image.astype(np.float32) / peak for image in images])
+    return [np.clip(a * peak + 0.5, 0, peak).astype(images[0].dtype) for a in averaged]
+
+
+def motion_average_uint8(frames: np.ndarray) -> np.ndarray:
+    """:func:`motion_average` of a (T,H,W,3) uint8 clip (a training sample), as a (T,H,W,3) uint8 array."""
+    return np.stack(motion_average_images(list(frames)))
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(frame * 255.0 + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
