@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "pgdenet"  # what restore runs without --model (its default tag is the bundled pgdenet.tud)
+DEFAULT_MODEL = "pgdenet"  # what restore runs without --model (its default tag is the bundled pgdenet.mc)
 TUD_PROB = 0.55  # the TUD protocol's probability of leaving each degradation type out of a segment
 DEFAULT_TILE_OVERLAP = 16  # pixels neighbouring tiles share, for every model (--tile-overlap)
 

@@ -78,7 +78,7 @@ def test_unknown_model(run_cli, small_video, tmp_path):
 
 
 @pytest.mark.parametrize(("typed", "meant"), [
-    ("pgdenet.td", "pgdenet.tud"), ("pgdenet.tux", "pgdenet.tud"), ("pgdnet", "pgdenet.tud"),
+    ("pgdenet.td", "pgdenet.tud"), ("pgdenet.tux", "pgdenet.tud"), ("pgdnet", "pgdenet.mc"),
     ("tiny.tst", "tiny.test"), ("rvrt.denoise-davs", "rvrt.denoise-davis"), ("PGDENET.TUD", "pgdenet.tud"),
 ])
 def test_model_typos_are_usage_errors_with_the_closest_id(run_cli, tmp_path, typed, meant):
@@ -100,7 +100,7 @@ def test_unknown_architecture_guesses_nothing(run_cli, tmp_path):
 
 def test_official_pgdenet_without_weights_names_the_command_that_works(run_cli, small_video, tmp_path):
     result = run_cli("restore", small_video, tmp_path / "o.mp4", "--model", "pgdenet.official")
-    assert_one_line_error(result, 5, "--model pgdenet.official --weights FILE", "pgdenet.tud")
+    assert_one_line_error(result, 5, "--model pgdenet.official --weights FILE", "pgdenet.mc")
     assert leftovers(tmp_path, {"small.mp4"}) == []
 
 

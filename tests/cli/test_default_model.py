@@ -1,4 +1,4 @@
-"""The default model: ``pgdenet`` means ``pgdenet.tud`` with its bundled weights, offline; runs say what they use."""
+"""The default model: ``pgdenet`` means ``pgdenet.mc`` with its bundled weights, offline; runs say what they use."""
 
 from __future__ import annotations
 
@@ -22,18 +22,25 @@ def offline_empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VRESTORE_OFFLINE", "1")
 
 
-def test_the_default_model_is_pgdenet_tud_everywhere():
-    assert DEFAULT_MODEL == "pgdenet" and registry.resolve_id(DEFAULT_MODEL) == "pgdenet.tud"
+def test_the_default_model_is_pgdenet_mc_everywhere():
+    assert DEFAULT_MODEL == "pgdenet" and registry.resolve_id(DEFAULT_MODEL) == "pgdenet.mc"
     assert RestoreOptions().model == DEFAULT_MODEL  # one definition, in options.py (free of torch)
     assert get_spec(DEFAULT_MODEL).weights is not None
 
 
 def test_default_model_loads_its_bundled_weights_offline(offline_empty_cache):
     model = load_model(device="cpu")
-    entry = load_manifest().entry("pgdenet.tud")
-    assert model.spec.id == "pgdenet.tud"
+    entry = load_manifest().entry("pgdenet.mc")
+    assert model.spec.id == "pgdenet.mc" and model.spec.motion_average
     assert model.weights is not None and model.weights.origin == "bundled"
-    assert model.weights.file.endswith("pgdenet-tud.pth") and model.weights.short_sha256 == entry.sha256[:12]
+    assert model.weights.file.endswith("pgdenet-mc.pth") and model.weights.short_sha256 == entry.sha256[:12]
+
+
+def test_the_default_weights_ship_in_files_under_8_mb():
+    manifest = load_manifest()
+    entry = manifest.entry(get_spec(DEFAULT_MODEL).weights)
+    files = [entry, *(manifest.entry(part) for part in entry.parts)]
+    assert len(files) == 2 and all(e.bundled and e.size < 8_000_000 for e in files)
 
 
 @pytest.fixture()
@@ -78,10 +85,10 @@ def test_json_records_the_weights_file_and_its_sha256(run_cli, tmp_path):
 
 @pytest.mark.slow
 def test_restore_without_model_runs_the_bundled_default(run_cli, tmp_path, offline_empty_cache, terminal_stderr):
-    """Slow on a CPU: pgdenet.tud pads the frames to its 256 px minimum."""
+    """Slow on a CPU: pgdenet.mc pads the frames to its 256 px minimum."""
     clip = make_video(tmp_path / "in.mp4", frames=3)
     result = run_cli("restore", clip, tmp_path / "out.mkv", "--device", "cpu")
     assert result.code == 0, result.stderr
     shown = terminal_stderr.getvalue()
-    assert "using pgdenet.tud (the default model" in shown and "pgdenet-tud.pth (bundled, sha256 " in shown
-    assert "model pgdenet.tud on cpu, weights pgdenet-tud.pth sha256 " in result.stdout
+    assert "using pgdenet.mc (the default model" in shown and "pgdenet-mc.pth (bundled, sha256 " in shown
+    assert "model pgdenet.mc on cpu, weights pgdenet-mc.pth sha256 " in result.stdout

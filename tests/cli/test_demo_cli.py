@@ -60,7 +60,7 @@ def test_demo_refuses_to_replace_a_named_output(run_cli, tmp_path, short_demo_cl
 
 def test_demo_uses_the_default_model():
     model, why = demo_module.demo_model()
-    assert model == "pgdenet.tud" and why == "the default model pgdenet.tud"
+    assert model == "pgdenet.mc" and why == "the default model pgdenet.mc"
 
 
 def test_demo_falls_back_to_tiny_test_when_the_default_model_has_no_weights(monkeypatch):
@@ -68,7 +68,7 @@ def test_demo_falls_back_to_tiny_test_when_the_default_model_has_no_weights(monk
 
     from vrestore.models import registry
 
-    bare = dataclasses.replace(registry.get_spec("pgdenet.tud"), weights=None)
-    monkeypatch.setitem(registry._SPECS, "pgdenet.tud", bare)
+    bare = dataclasses.replace(registry.get_spec("pgdenet.mc"), weights=None)
+    monkeypatch.setitem(registry._SPECS, "pgdenet.mc", bare)
     model, why = demo_module.demo_model()
-    assert model == "tiny.test" and "pgdenet.tud has no weights" in why
+    assert model == "tiny.test" and "pgdenet.mc has no weights" in why

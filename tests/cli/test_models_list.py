@@ -22,9 +22,9 @@ def test_piped_output_has_one_plain_line_per_model(run_cli):
     assert sorted(line.split()[0] for line in lines[1:-1]) == sorted(IDS)
     assert "…" not in result.stdout and "\x1b[" not in result.stdout
     assert lines[0].split()[:2] == ["id", "alias"]
-    tud = next(line for line in lines if line.startswith("pgdenet.tud "))
-    assert tud.split()[1] == "pgdenet"
-    assert lines[-1].startswith("restore uses pgdenet.tud when --model is not given")
+    default = next(line for line in lines if line.startswith("pgdenet.mc "))
+    assert default.split()[1] == "pgdenet"
+    assert lines[-1].startswith("restore uses pgdenet.mc when --model is not given")
 
 
 def test_an_80_column_terminal_folds_descriptions_never_ids(run_cli, monkeypatch):
@@ -37,18 +37,19 @@ def test_an_80_column_terminal_folds_descriptions_never_ids(run_cli, monkeypatch
     lines = screen.getvalue().splitlines()
     assert all(len(line.rstrip()) <= 80 for line in lines)
     assert "…" not in screen.getvalue()
-    footer = next(i for i, line in enumerate(lines) if line.startswith("restore uses pgdenet.tud when --model"))
+    footer = next(i for i, line in enumerate(lines) if line.startswith("restore uses pgdenet.mc when --model"))
     heads = [line.split()[0] for line in lines[:footer] if not line.startswith(" ")]
     assert heads == IDS  # each id whole, at the start of its block
-    tud = lines.index(next(line for line in lines if line.startswith("pgdenet.tud ")))
-    assert "alias pgdenet" in lines[tud] and "restore uses this model when --model is not given" in lines[tud + 1]
+    default = lines.index(next(line for line in lines if line.startswith("pgdenet.mc ")))
+    assert "alias pgdenet" in lines[default]
+    assert "restore uses this model when --model is not given" in lines[default + 1]
     assert sum("restore uses this model" in line for line in lines) == 1
 
 
 def test_json_names_aliases_and_the_restore_default(run_cli):
     rows = {row["id"]: row for row in json.loads(run_cli("models", "list", "--json").stdout)}
-    assert [mid for mid, row in rows.items() if row["restore_default"]] == ["pgdenet.tud"]
-    assert rows["pgdenet.tud"]["alias"] == "pgdenet" and rows["rvrt.sr-reds-x4"]["alias"] == "rvrt"
+    assert [mid for mid, row in rows.items() if row["restore_default"]] == ["pgdenet.mc"]
+    assert rows["pgdenet.mc"]["alias"] == "pgdenet" and rows["rvrt.sr-reds-x4"]["alias"] == "rvrt"
     assert rows["pgdenet.official"]["alias"] is None and rows["pgdenet.official"]["weights"] == "needs --weights"
 
 

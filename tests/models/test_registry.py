@@ -31,7 +31,7 @@ def test_unknown_id_suggests_close_names():
 
 
 @pytest.mark.parametrize(("typed", "closest"), [
-    ("pgdenet.td", ["pgdenet.tud"]), ("pgdenet.xyz", ["pgdenet.mc", "pgdenet.tud"]), ("pgdnet", ["pgdenet.tud"]),
+    ("pgdenet.td", ["pgdenet.tud"]), ("pgdenet.xyz", ["pgdenet.mc", "pgdenet.tud"]), ("pgdnet", ["pgdenet.mc"]),
     ("tiny.tst", ["tiny.test"]), ("rvrt.sr-reds", ["rvrt.sr-reds-x4"]), ("pgdenet.offical", ["pgdenet.official"]),
     ("dynet.m", ["dynet.l", "dynet.s"]), ("doesnotexist", []), ("rvrt.nosuch", []),
 ])

@@ -77,7 +77,7 @@ def suggest(model_id: str, limit: int = 3) -> list[str]:
     distance: dict[str, int] = {}
     for mid in _SPECS:
         distance[mid] = _edit_distance(typed, mid)
-    for arch, tag in _DEFAULT_TAGS.items():  # 'pgdnet' is a typo of the bare 'pgdenet', i.e. of pgdenet.tud
+    for arch, tag in _DEFAULT_TAGS.items():  # 'pgdnet' is a typo of the bare 'pgdenet', i.e. of pgdenet.mc
         full = f"{arch}.{tag}"
         if full in distance:
             distance[full] = min(distance[full], _edit_distance(typed, arch))

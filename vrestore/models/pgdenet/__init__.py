@@ -1,8 +1,8 @@
-"""PGDENet registrations: the official paper-size network, our shipped configuration, the wider one in training
-and a tiny test one.
+"""PGDENet registrations: the official paper-size network, our small configuration on plain and on
+motion-averaged frames, the wider one in training and a tiny test one.
 
-``pgdenet.tud`` is the default tag, so the bare id ``pgdenet`` (``DEFAULT_MODEL``, what ``restore`` uses without
-``--model``) runs the bundled weights offline; ``pgdenet.official`` has no downloadable checkpoint and needs
+``pgdenet.mc`` is the default tag, so the bare id ``pgdenet`` (``DEFAULT_MODEL``, what ``restore`` uses without
+``--model``) runs its bundled weights offline; ``pgdenet.official`` has no downloadable checkpoint and needs
 ``--weights``.
 
 Long videos are restored in windows of 48 frames overlapping by 12, with window starts on multiples of the
@@ -102,22 +102,23 @@ OFFICIAL = register(ModelSpec(
 TUD = register(ModelSpec(
     id="pgdenet.tud",
     factory=tud_net,
-    description="PGDENet, small configuration (3.25 M parameters) with early bundled weights (a short CPU "
-                "training curriculum; light restoration); train your own with configs/pgdenet-tud*.yml",
+    description="PGDENet, small configuration (3.25 M parameters) on the frames as they are, with early bundled "
+                "weights (a short CPU training curriculum; light restoration; the default before pgdenet.mc); "
+                "train your own with configs/pgdenet-tud*.yml",
     weights="pgdenet.tud",
     min_size=256,
     default_tile=720,
     cpu_window_bytes=_TUD_WINDOW_BYTES,
     **_COMMON,
     **_FAST,
-), default=True)  # a bare 'pgdenet' (the default model of restore) means the bundled weights
+))
 
 WIDE = register(ModelSpec(
     id="pgdenet.wide",
     factory=wide_net,
     description="PGDENet, 48-channel configuration (5.06 M parameters), the default model's successor in "
                 "training: bundled weights of its training so far (not yet better than pgdenet.tud; 0.73x "
-                "its speed on the CPU); train your own with configs/pgdenet-wide*.yml",
+                "its speed on the CPU; frames as they are); train your own with configs/pgdenet-wide*.yml",
     weights="pgdenet.wide",
     state_key="params",
     min_size=256,
@@ -132,8 +133,9 @@ MC = register(ModelSpec(
     factory=tud_net,
     description="PGDENet, small configuration (3.25 M parameters) on motion-averaged frames: each frame is first "
                 "averaged with its 3 neighbours each side, aligned by optical flow, and the network restores "
-                "what the average leaves; pass weights trained with configs/pgdenet-mc.yml with --weights",
-    requires_weights=True,
+                "what the average leaves; bundled weights (CPU training); train your own with "
+                "configs/pgdenet-mc.yml",
+    weights="pgdenet.mc",
     state_key="params",
     min_size=256,
     default_tile=720,
@@ -141,7 +143,7 @@ MC = register(ModelSpec(
     motion_average=True,
     **_COMMON,
     **_FAST,
-))
+), default=True)  # a bare 'pgdenet' (the default model of restore) means the bundled weights
 
 TEST = register(ModelSpec(
     id="pgdenet.test",
