@@ -44,6 +44,9 @@ _TUD_WINDOW_BYTES = 90.0  # measured 66 and 83 at 640x360
 # Measured 172 at 320x180; doubled, as tud's figure at 320x180 (43) was about half its 640x360 one.
 _OFFICIAL_WINDOW_BYTES = 360.0
 _WIDE_WINDOW_BYTES = 115.0  # measured 90 at 640x360 (Intel Xeon); rounded up as tud's
+# tud's network plus the motion average's float copies of the window: 23 more than tud in the same run
+# (benchmarks/results/restore_speed-2026-12-05-mc-vs-tud.md; a 280-frame clip, one window).
+_MC_WINDOW_BYTES = _TUD_WINDOW_BYTES + 25.0
 
 
 # The configuration we train and ship: small enough for a laptop CPU and for < 8 MB of fp16 weights.
@@ -139,7 +142,7 @@ MC = register(ModelSpec(
     state_key="params",
     min_size=256,
     default_tile=720,
-    cpu_window_bytes=_TUD_WINDOW_BYTES,
+    cpu_window_bytes=_MC_WINDOW_BYTES,
     motion_average=True,
     **_COMMON,
     **_FAST,
