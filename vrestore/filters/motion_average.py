@@ -9,6 +9,9 @@ Decisions:
 - The defaults (radius 3, sigma 8) are the motion-compensated baseline of ``benchmarks/quality.py`` tuned on
   the TUD-T12 test protocol; model variants that restore an averaged input (``pgdenet.mc``) are trained with
   exactly these values, so they are one constant each, read everywhere.
+- DIS's MEDIUM preset: 0.13 dB better than FAST on the test clips (29.50 vs 29.37 dB) for 4x the flow time,
+  which is most of the cost (~0.35 s per 854x480 frame on two CPU cores; benchmarks/results/training.md,
+  session 16). Changing it changes what a trained model sees: fine-tune it again.
 - Frames are float32 (H,W,3) in [0, 1] (any bit depth maps there); the flow sees them rounded to 8 bits.
 - A frame near either end of the sequence averages the neighbours that exist: the result for frame ``t`` is
   exact (equal to the one over the whole video) when ``radius`` frames each side of it are given.
