@@ -34,18 +34,20 @@ def aligned_neighbours(frames: Sequence[np.ndarray], t: int, radius: int = RADIU
                        greys: Sequence[np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(warped neighbour, warping error) for every neighbour of frame ``t`` within ``radius`` frames.
 
-    ``greys``: the frames' 8-bit grey images when the caller keeps them (each frame serves 2 radius targets).
+    ``greys``: the frames' 8-bit grey images when the caller keeps them (each frame serves 2 radius targets);
+    without them only the frames within ``radius`` of ``t`` are converted.
     """
-    greys = greys if greys is not None else [_grey(f) for f in frames]
+    neighbourhood = range(max(0, t - radius), min(len(frames), t + radius + 1))
+    grey = greys.__getitem__ if greys is not None else {s: _grey(frames[s]) for s in neighbourhood}.__getitem__
     target = frames[t]
-    h, w = greys[t].shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    h, w = target.shape[:2]
+    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    for s in range(max(0, t - radius), min(len(frames), t + radius + 1)):
+    for s in neighbourhood:
         if s == t:
             continue
-        flow = dis.calc(greys[t], greys[s], None)  # where each pixel of frame t is in frame s
-        flow += np.dstack([xs, ys])
+        flow = dis.calc(grey(t), grey(s), None)  # where each pixel of frame t is in frame s
+        flow += grid
         warped = cv2.remap(frames[s], flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         difference = cv2.absdiff(warped, target)
         error = cv2.blur(cv2.transform(difference, _CHANNEL_MEAN), _ERROR_BOX)
