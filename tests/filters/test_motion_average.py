@@ -36,6 +36,17 @@ def test_it_denoises_a_moving_clip_and_beats_the_unaligned_mean():
     assert _psnr(averaged, clean) > _psnr(plain, clean) + 1.0
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_smoothing_the_error_averages_noisy_aligned_frames_more(seed):
+    """The absolute difference of two noisy but aligned frames has a positive mean; smoothing the signed
+    difference first takes most of it away, so strong noise is averaged more (and better)."""
+    clean, noisy = _panning_clip(9, seed=seed, noise=20.0)
+    frames = [f.astype(np.float32) / 255 for f in noisy]
+    smoothed = [(f * 255).round() for f in motion_average(frames)]
+    plain = [(f * 255).round() for f in motion_average(frames, error_blur=0)]
+    assert _psnr(smoothed, clean) > _psnr(plain, clean) + 0.5
+
+
 def test_identical_frames_come_back_unchanged():
     _, noisy = _panning_clip(1)
     frames = [noisy[0]] * 5
