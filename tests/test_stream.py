@@ -110,3 +110,13 @@ def test_counts_report_written_and_computed_frames() -> None:
         (0, 10, 0.0), (0, 10, 2.5), (1, 10, 2.5), (3, 10, 3.0)]
     assert all(p.elapsed_s >= 0 for p in reports)
     FrameCounts(None, None).written(1)  # no callback: nothing to report to
+
+
+def test_counts_report_what_the_model_waits_for_until_it_computes() -> None:
+    reports: list[Progress] = []
+    counts = FrameCounts(reports.append, 10)
+    counts.preparing(0, 6)
+    counts.preparing(3, 6)
+    counts.preparing(3, 6)  # unchanged: not reported again
+    counts.computed(1.5)
+    assert [(p.frames_computed, p.preparing) for p in reports] == [(0.0, (0, 6)), (0.0, (3, 6)), (1.5, None)]

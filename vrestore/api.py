@@ -299,7 +299,7 @@ def _restore(
             return smooth_frames(
                 restore_frames(frames, loaded, plan=plan, profile=profile,
                                on_progress=lambda frames: counts.computed(resumption.start + frames),
-                               on_inputs=inputs_log),
+                               on_inputs=inputs_log, on_prepare=counts.preparing),
                 options.temporal_smooth,
             )
 

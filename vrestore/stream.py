@@ -31,12 +31,15 @@ class Progress:
     written, including the finished part of the window it is computing (fractional): a recurrent model's
     window can take minutes on a CPU before its first frame is written. A restore reports once at its start
     (0 frames, with the probed total) and then as either count grows.
+    ``preparing`` (frames done, frames in all) is set while the model waits for a classical stage before it,
+    the motion average of ``pgdenet.mc``'s next window; ``None`` otherwise.
     """
 
     frames_done: int
     frames_total: int | None
     elapsed_s: float
     frames_computed: float = 0.0
+    preparing: tuple[int, int] | None = None
 
 
 class FrameCounts:
@@ -51,6 +54,7 @@ class FrameCounts:
         self.started = time.perf_counter()
         self.done = 0
         self.model = 0.0
+        self.prepared: tuple[int, int] | None = None
 
     def written(self, done: int) -> None:
         """``done`` frames are written (the stream's ``on_frame``)."""
@@ -60,13 +64,21 @@ class FrameCounts:
     def computed(self, frames: float) -> None:
         """The model has finished ``frames`` frames (fractional inside a window)."""
         self.model = frames
+        self.prepared = None
         self.report()
+
+    def preparing(self, done: int, total: int) -> None:
+        """The model waits for a classical stage (the motion average) that has ``done`` of ``total`` frames."""
+        if self.prepared != (done, total):
+            self.prepared = (done, total)
+            self.report()
 
     def report(self) -> None:
         """Send the counts to the progress callback, if any."""
         if self.progress is not None:
             done = self.done
-            self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done)))
+            self.progress(Progress(done, self.total, time.perf_counter() - self.started, max(self.model, done),
+                                   self.prepared))
 
 
 def run_stream(

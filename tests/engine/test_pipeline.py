@@ -246,3 +246,16 @@ def test_prefetch_keeps_order_forwards_errors_and_stops() -> None:
     assert next(stream) == 0
     stream.close()
     assert len(pulled) <= 5
+
+
+@pytest.mark.timeout(20)
+def test_prefetch_calls_on_wait_on_the_consumer_thread_while_the_source_is_slow() -> None:
+    from vrestore.engine.pipeline import prefetch
+
+    def slow():
+        time.sleep(0.3)
+        yield 1
+
+    waits: list[int] = []
+    assert list(prefetch(slow(), depth=1, on_wait=lambda: waits.append(threading.get_ident()))) == [1]
+    assert len(waits) >= 2 and set(waits) == {threading.get_ident()}

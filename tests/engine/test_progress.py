@@ -114,3 +114,18 @@ def test_the_bar_shows_the_total_and_moves_with_the_computed_frames(monkeypatch)
         update(0, 30, 5.0, 7.6)
     text = screen.getvalue()
     assert "7/30" in text and "0/?" not in text
+
+
+def test_the_bar_says_when_the_model_waits_for_the_motion_average(monkeypatch):
+    def shown(*updates: tuple) -> str:
+        screen = io.StringIO()
+        monkeypatch.setattr(_console, "stderr", Console(file=screen, force_terminal=True, width=120))
+        with _console.frame_progress("restoring x.mp4", None, enabled=True) as update:
+            for args in updates:
+                update(*args)
+        return screen.getvalue()  # the bar as last drawn, when it closes
+
+    waiting = shown((0, 30, 0.5, 0.0, (12, 40)))
+    assert "averaging frames 12/40" in waiting and "restoring" not in waiting
+    after = shown((0, 30, 0.5, 0.0, (12, 40)), (0, 30, 5.0, 7.6))
+    assert "7/30" in after and "averaging" not in after.split("restoring x.mp4")[-1]

@@ -247,3 +247,37 @@ def test_a_motion_average_model_sees_the_averaged_video(dtype: type) -> None:
     assert_same_timing(outs, frames)
     for out, ref in zip(outs, expected, strict=True):
         np.testing.assert_array_equal(out.image, ref)
+
+
+@pytest.mark.parametrize("stage_ahead", [0, STAGE_AHEAD])
+def test_the_model_reports_the_motion_average_it_waits_for(stage_ahead: int, monkeypatch) -> None:
+    """While the model waits for a window's motion average, ``on_prepare(done, total)`` reports its count, on
+    the calling thread, with or without a staging thread (the first window of pgdenet.mc can take a minute)."""
+    import threading
+    import time
+
+    from vrestore.engine import runner
+
+    averaged = runner.motion_average_images
+
+    def slow_average(images, on_frame=None):
+        def frame_done(done: int) -> None:
+            time.sleep(0.03)
+            on_frame(done)
+        return averaged(images, on_frame=frame_done)
+
+    monkeypatch.setattr(runner, "motion_average_images", slow_average)
+    model = make_model(Identity(), temporal=Temporal.CLIP, temporal_radius=2, motion_average=True)
+    reports: list[tuple[int, int, int]] = []
+    outs = list(restore_frames(make_frames(12, 24, 32), model, TileOptions(0), ClipOptions(6, 2),
+                               window_feather=0.0, stage_ahead=stage_ahead,
+                               on_prepare=lambda done, total: reports.append((done, total, threading.get_ident()))))
+    assert len(outs) == 12
+    assert {thread for *_, thread in reports} == {threading.get_ident()}
+    assert all(0 <= done <= total for done, total, _ in reports)
+    assert any(0 < done < total for done, total, _ in reports)  # seen while it ran, not only before or after
+    if stage_ahead == 0:  # on the model's thread: every frame of every window, in order
+        counts = [done for done, _, _ in reports]
+        starts = [i for i, done in enumerate(counts) if done == 0]
+        windows = [counts[a:b] for a, b in zip(starts, [*starts[1:], len(counts)], strict=True)]
+        assert len(windows) >= 2 and all(w == list(range(len(w))) for w in windows)

@@ -63,19 +63,20 @@ def show_warnings(enabled: bool, *, verbose: bool = False) -> None:
     logger.addHandler(_StderrWarnings(level=level) if enabled else logging.NullHandler())
 
 
-FrameUpdate = Callable[..., None]  # update(done, total, elapsed_s, computed=None)
+FrameUpdate = Callable[..., None]  # update(done, total, elapsed_s, computed=None, preparing=None)
 
 
 @contextmanager
 def frame_progress(description: str, total: int | None, enabled: bool) -> Iterator[FrameUpdate]:
     """A rich progress bar (frames, fps, ETA) on a terminal; else a no-op ``update``.
 
-    ``update(done, total, elapsed_s, computed=None)``: the bar stands at ``computed`` (frames the model has
-    finished, fractional inside a window; see ``api.Progress``) when given, else at ``done``, so that a
-    long first window moves the bar and gives an ETA before any frame is written.
+    ``update(done, total, elapsed_s, computed=None, preparing=None)``: the bar stands at ``computed`` (frames
+    the model has finished, fractional inside a window; see ``api.Progress``) when given, else at ``done``, so
+    that a long first window moves the bar and gives an ETA before any frame is written. ``preparing``
+    (done, total) replaces the description while the model waits for the motion average of its next frames.
     """
     if not enabled or not stderr.is_terminal:
-        yield lambda done, total, elapsed, computed=None: None
+        yield lambda done, total, elapsed, computed=None, preparing=None: None
         return
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -89,12 +90,15 @@ def frame_progress(description: str, total: int | None, enabled: bool) -> Iterat
         # Without a total the bar waits for the first update, which usually brings one ("0/?" otherwise).
         task = bar.add_task(description, total=total, fps=0.0, visible=total is not None)
 
-        def update(done: int, total: int | None, elapsed: float, computed: float | None = None) -> None:
+        def update(done: int, total: int | None, elapsed: float, computed: float | None = None,
+                   preparing: tuple[int, int] | None = None) -> None:
             position = max(done, computed or 0.0)
             # The probed total is an estimate; never let the bar claim more than 100 %.
             total = max(total, math.ceil(position)) if total else None
+            # In place of the description, which would not fit beside it in 80 columns.
+            label = description if preparing is None else f"averaging frames {preparing[0]}/{preparing[1]}"
             bar.update(task, completed=position, total=total, fps=position / elapsed if elapsed > 0 else 0.0,
-                       visible=True)
+                       visible=True, description=label)
 
         yield update
 

@@ -41,7 +41,7 @@ def demo(
         # The demo may replace its own default outputs from a previous run, never a file the user named.
         result = run_demo(destination, comparison, model=model_id, device=device, overwrite=output is None,
                           progress=lambda stage, p: update(p.frames_done, p.frames_total, p.elapsed_s,
-                                                           p.frames_computed))
+                                                           p.frames_computed, p.preparing))
     if json_out:
         print(json.dumps(result.to_dict()), flush=True)
     elif not quiet:

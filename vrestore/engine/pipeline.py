@@ -152,11 +152,12 @@ def _close(iterator: object) -> None:
         iterator.close()
 
 
-def prefetch(source: Iterable[In], depth: int = 8) -> Iterator[In]:
+def prefetch(source: Iterable[In], depth: int = 8, on_wait: Callable[[], None] | None = None) -> Iterator[In]:
     """Iterate ``source`` on a background thread, ``depth`` items ahead of the consumer.
 
     Exceptions of the source are re-raised in the consumer; closing the returned generator (or leaving
-    its loop) stops the thread.
+    its loop) stops the thread. ``on_wait`` is called on the consumer's thread about every 50 ms while it
+    waits for an item (to report what the source is doing meanwhile).
     """
     box: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
@@ -188,6 +189,8 @@ def prefetch(source: Iterable[In], depth: int = 8) -> Iterator[In]:
             try:
                 item = box.get(timeout=_POLL_S)
             except queue.Empty:
+                if on_wait is not None:
+                    on_wait()
                 continue
             if item is _END:
                 return

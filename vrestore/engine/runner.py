@@ -4,6 +4,10 @@ Progress is counted in frames the model has finished: window by window, and insi
 model's own reports (``vrestore.models.progress``), mapped onto the frames the window keeps. A model that
 does not report moves the count once per window.
 
+A model that restores motion-averaged frames (``ModelSpec.motion_average``) has each window averaged on the
+staging thread before the model sees it; while the model waits for that (the first window, mostly), the
+averaging's own count is reported instead (``on_prepare``), so that a long first window shows it is alive.
+
 Extra model inputs given as ``"auto"`` (``--sigma auto``) are estimated once per window from the window's
 frames, on the staging thread, and the same values serve every tile of the window.
 """
@@ -51,6 +55,7 @@ def restore_frames(
     stage_ahead: int = STAGE_AHEAD,
     on_progress: Callable[[float], None] | None = None,
     on_inputs: Callable[[int, int, dict[str, float]], None] | None = None,
+    on_prepare: Callable[[int, int], None] | None = None,
 ) -> Iterator[Frame]:
     """Restore a stream of frames; yields one frame per input, in order, with the input's timing.
 
@@ -67,6 +72,8 @@ def restore_frames(
     model reports and after it.
     ``on_inputs(first, stop, values)`` receives, window by window, the inputs estimated for the frames with
     indices ``first`` to ``stop - 1`` (only for a model with ``"auto"`` inputs).
+    ``on_prepare(done, total)`` is called on the calling thread while the model waits for the motion average
+    of a window (only for a model with ``motion_average``): ``done`` of its ``total`` frames are averaged.
     """
     if plan is None:
         plan = fixed_plan(model, tile, clip)
@@ -75,7 +82,7 @@ def restore_frames(
     tiler = Tiler(model, plan.tile, feather=tile_feather)
     blender: WindowBlender[Frame] = WindowBlender(0.0 if plan.clip.stateful else window_feather)
     counter = _FrameCounter(on_progress) if on_progress is not None else None
-    return _restore(frames, model, plan.clip, tiler, blender, profile, stage_ahead, counter, on_inputs)
+    return _restore(frames, model, plan.clip, tiler, blender, profile, stage_ahead, counter, on_inputs, on_prepare)
 
 
 @torch.inference_mode()
@@ -89,15 +96,18 @@ def _restore(
     stage_ahead: int,
     counter: _FrameCounter | None,
     on_inputs: Callable[[int, int, dict[str, float]], None] | None = None,
+    on_prepare: Callable[[int, int], None] | None = None,
 ) -> Iterator[Frame]:
     windows = stream_shots(
         frames, _starts_shot, settings.length, settings.overlap, settings.keyframe_interval,
         shift_last=settings.shift_last,
     )
+    averaging = _Averaging(on_prepare if stage_ahead == 0 else None) if model.spec.motion_average else None
     staged = _staged(windows, pin=model.device.type == "cuda", auto=model.extra if auto_names(model.extra) else None,
-                     average=model.spec.motion_average)
+                     averaging=averaging)
     if stage_ahead > 0:
-        staged = prefetch(staged, stage_ahead)
+        waiting = averaging.relay(on_prepare) if averaging is not None and on_prepare is not None else None
+        staged = prefetch(staged, stage_ahead, on_wait=waiting)
     upload = Uploader(model.device)
     state: TiledState | None = None
     # Downloads finish one window late, so the device computes window k while window k-1 comes back.
@@ -154,16 +164,49 @@ class _FrameCounter:
         return lambda fraction: self(window.keep_start + fraction * kept)
 
 
+class _Averaging:
+    """The motion average of the window being staged: frames done of its total, while it runs.
+
+    Written by the staging thread, read by the model's thread: one tuple, replaced whole, so a reader never
+    sees a count of one window with the total of another.
+    """
+
+    def __init__(self, report: Callable[[int, int], None] | None = None) -> None:
+        self.report = report  # called at once, when averaging on the model's own thread (no staging thread)
+        self.state: tuple[int, int] | None = None
+
+    def __call__(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        total = len(images)
+        self._set((0, total))
+        try:
+            return motion_average_images(images, on_frame=lambda done: self._set((done, total)))
+        finally:
+            self.state = None
+
+    def relay(self, on_prepare: Callable[[int, int], None]) -> Callable[[], None]:
+        """A poll for the model's thread: pass the current count on, if a window is being averaged."""
+        def poll() -> None:
+            state = self.state
+            if state is not None:
+                on_prepare(*state)
+        return poll
+
+    def _set(self, state: tuple[int, int]) -> None:
+        self.state = state
+        if self.report is not None:
+            self.report(*state)
+
+
 def _starts_shot(frame: Frame) -> bool:
     return frame.shot_start
 
 
 def _staged(
     windows: Iterable[tuple[Window, list[Frame], bool]], *, pin: bool, auto: Mapping[str, Any] | None = None,
-    average: bool = False,
+    averaging: _Averaging | None = None,
 ) -> Iterator[tuple[Window, list[Frame], torch.Tensor, dict[str, float], bool]]:
     """Check each window's frames, estimate the ``auto`` inputs of ``auto`` and stack the frames into one
-    host tensor (pinned for CUDA); the last item says whether the window starts a shot. ``average``: the
+    host tensor (pinned for CUDA); the last item says whether the window starts a shot. ``averaging``: the
     model restores motion-averaged frames (``ModelSpec.motion_average``); each frame is averaged with its
     neighbours in the window, which a cut never crosses, and rounded back to the input's depth, as training
     rounds its samples."""
@@ -172,8 +215,8 @@ def _staged(
         layout = _check_layout(items, layout)
         images = [frame.image for frame in items]
         inputs = estimate_inputs(auto, images, float(items[0].max_value)) if auto else {}
-        if average:
-            images = motion_average_images(images)
+        if averaging is not None:
+            images = averaging(images)
         yield window, items, stack_images(images, pin=pin), inputs, fresh
 
 

@@ -28,7 +28,7 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -81,19 +81,27 @@ def weighted_average(target: np.ndarray, neighbours: Sequence[tuple[np.ndarray, 
 
 
 def motion_average(frames: Sequence[np.ndarray], targets: Sequence[int] | None = None, *, radius: int = RADIUS,
-                   sigma: float = SIGMA, error_blur: float = ERROR_BLUR) -> list[np.ndarray]:
-    """The averaged frames ``targets`` (default: all) of ``frames`` (float32 (H,W,3) in [0, 1])."""
+                   sigma: float = SIGMA, error_blur: float = ERROR_BLUR,
+                   on_frame: Callable[[int], None] | None = None) -> list[np.ndarray]:
+    """The averaged frames ``targets`` (default: all) of ``frames`` (float32 (H,W,3) in [0, 1]).
+
+    ``on_frame(n)`` is called after each averaged frame with the number averaged so far.
+    """
     frames = [np.ascontiguousarray(f, dtype=np.float32) for f in frames]
     greys = [_grey(f) for f in frames]
-    chosen = range(len(frames)) if targets is None else targets
-    return [weighted_average(frames[t], aligned_neighbours(frames, t, radius, greys, error_blur), sigma)
-            for t in chosen]
+    averaged = []
+    for t in range(len(frames)) if targets is None else targets:
+        averaged.append(weighted_average(frames[t], aligned_neighbours(frames, t, radius, greys, error_blur), sigma))
+        if on_frame is not None:
+            on_frame(len(averaged))
+    return averaged
 
 
-def motion_average_images(images: Sequence[np.ndarray]) -> list[np.ndarray]:
+def motion_average_images(images: Sequence[np.ndarray],
+                          on_frame: Callable[[int], None] | None = None) -> list[np.ndarray]:
     """:func:`motion_average` of integer (H,W,3) images (uint8 or uint16), rounded back to their dtype."""
     peak = float(np.iinfo(images[0].dtype).max)
-    averaged = motion_average([image.astype(np.float32) / peak for image in images])
+    averaged = motion_average([image.astype(np.float32) / peak for image in images], on_frame=on_frame)
     return [np.clip(a * peak + 0.5, 0, peak).astype(images[0].dtype) for a in averaged]
 
 
