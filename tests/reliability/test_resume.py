@@ -42,7 +42,7 @@ marker, half = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 def progress(description, total, enabled):
     written = [0]
 
-    def update(done, total, elapsed, computed=None):
+    def update(done, total, elapsed, computed=None, preparing=None):
         if done >= half and done != written[0]:  # once per written frame, not per report of the model
             written[0] = done
             marker.write_text(str(done))
@@ -93,7 +93,7 @@ def _interrupt_after(frames: int):
 
     @contextmanager
     def progress(description, total, enabled):
-        def update(done, total, elapsed, computed=None):
+        def update(done, total, elapsed, computed=None, preparing=None):
             if done >= frames:
                 raise KeyboardInterrupt
         yield update
