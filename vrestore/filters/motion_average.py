@@ -7,17 +7,17 @@ difference smoothed first by a Gaussian of ``error_blur`` pixels. Badly aligned 
 so count little, and frame ``t`` itself counts 1.
 
 Decisions:
-- The defaults (radius 3, sigma 8) are the motion-compensated baseline of ``benchmarks/quality.py`` tuned on
-  the TUD-T12 test protocol; model variants that restore an averaged input (``pgdenet.mc``) are trained with
-  exactly these values, so they are one constant each, read everywhere.
+- The defaults (radius 3, sigma 8; sigma tuned for the plain average on the TUD-T12 test protocol and
+  confirmed with the smoothed error on training clips) are one constant each, read everywhere: model variants
+  that restore an averaged input (``pgdenet.mc``) are trained with exactly these values.
 - The smoothed difference (``ERROR_BLUR`` 0.7): the absolute value of noise has a positive mean, so the
   error of a perfectly aligned but noisy neighbour grows with the noise and the noisiest frames were averaged
   least; smoothing the signed difference before its absolute value removes most of that bias. On TUD-degraded
   training clips (8 draws, never the test clips) the average gains 29.31 -> 29.93 dB (0.5 px 29.81, 1.0 px
   29.90, 2.0 px 29.64; benchmarks/results/training.md, session 17) at the cost of one Gaussian blur per
-  neighbour. Smoothing the
-  difference of the warped frames equals warping smoothed frames wherever the flow is smooth, for one blur
-  instead of a second warp. ``error_blur=0`` is the plain average that issue 24's baseline describes.
+  neighbour. Smoothing the difference of the warped frames equals warping smoothed frames wherever the flow
+  is smooth, for one blur instead of a second warp. ``error_blur=0`` is the plain average that issue 24's
+  baseline describes.
 - DIS's MEDIUM preset: 0.13 dB better than FAST on the test clips (29.50 vs 29.37 dB) for 4x the flow time,
   which is most of the cost (~0.35 s per 854x480 frame on two CPU cores; benchmarks/results/training.md,
   session 16). Changing it changes what a trained model sees: fine-tune it again.
