@@ -129,3 +129,9 @@ def test_the_bar_says_when_the_model_waits_for_the_motion_average(monkeypatch):
     assert "averaging frames 12/40" in waiting and "restoring" not in waiting
     after = shown((0, 30, 0.5, 0.0, (12, 40)), (0, 30, 5.0, 7.6))
     assert "7/30" in after and "averaging" not in after.split("restoring x.mp4")[-1]
+
+
+def test_follow_passes_every_field_of_a_report_to_the_bar():
+    calls = []
+    _console.follow(lambda *args: calls.append(args))(Progress(3, 10, 1.5, 4.5, (2, 7)))
+    assert calls == [(3, 10, 1.5, 4.5, (2, 7))]

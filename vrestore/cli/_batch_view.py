@@ -65,8 +65,7 @@ class BatchView:
             total = len(self._sources)
             label = f"restoring {self._sources[number - 1].name}" + (f" ({number}/{total})" if total > 1 else "")
             self._open_bar(number, _console.frame_progress(label, None, enabled=not self._quiet and not self._json))
-        self._update(progress.frames_done, progress.frames_total, progress.elapsed_s, progress.frames_computed,
-                     progress.preparing)
+        _console.follow(self._update)(progress)
 
     def _preview(self, source: Path, result: CompareResult) -> None:
         self._close_bar()

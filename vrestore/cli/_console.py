@@ -7,6 +7,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -17,6 +18,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+if TYPE_CHECKING:
+    from vrestore.stream import Progress as RunProgress
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -101,6 +105,11 @@ def frame_progress(description: str, total: int | None, enabled: bool) -> Iterat
                        visible=True, description=label)
 
         yield update
+
+
+def follow(update: FrameUpdate) -> Callable[[RunProgress], None]:
+    """A progress callback for a run's reports (``vrestore.stream.Progress``) that moves a ``frame_progress`` bar."""
+    return lambda p: update(p.frames_done, p.frames_total, p.elapsed_s, p.frames_computed, p.preparing)
 
 
 def profile_line(profile: dict[str, float]) -> str:

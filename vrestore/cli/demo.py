@@ -38,10 +38,10 @@ def demo(
             f"and restoring it with {why}", highlight=False)
     _console.show_warnings(not quiet and not json_out)
     with _console.frame_progress("demo", None, enabled=not quiet and not json_out) as update:
+        show = _console.follow(update)
         # The demo may replace its own default outputs from a previous run, never a file the user named.
         result = run_demo(destination, comparison, model=model_id, device=device, overwrite=output is None,
-                          progress=lambda stage, p: update(p.frames_done, p.frames_total, p.elapsed_s,
-                                                           p.frames_computed, p.preparing))
+                          progress=lambda stage, p: show(p))
     if json_out:
         print(json.dumps(result.to_dict()), flush=True)
     elif not quiet:

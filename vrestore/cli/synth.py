@@ -100,7 +100,7 @@ def synth(
         return
     with _console.frame_progress(f"degrading {input.name}", None, enabled=not quiet and not json_out) as update:
         result = synthesize(input, output, options,
-                            progress=lambda p: update(p.frames_done, p.frames_total, p.elapsed_s))
+                            progress=_console.follow(update))
     if json_out:
         print(json.dumps(result.to_dict()), flush=True)
     elif not quiet:
