@@ -106,6 +106,13 @@ def test_steps_and_init_override_the_recipe(run_cli, recipe, tmp_path):
     assert saved["config"]["init"] == str(weights.resolve())
 
 
+def test_an_init_that_is_neither_a_file_nor_a_model_exits_2_with_one_line(run_cli, recipe, tmp_path):
+    result = run_cli("train", recipe, "--steps", "2", "--init", "no-such.pth", "-o", tmp_path / "a")
+    assert result.code == 2
+    assert "checkpoint" in result.stderr and "no-such.pth" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "a" / "last.pth").exists()
+
+
 def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_continue(run_cli, recipe, tmp_path, monkeypatch):
     import vrestore.train.loop as loop
 

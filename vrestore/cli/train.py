@@ -77,10 +77,8 @@ def run(
         overrides["device"] = device
     if steps is not None:
         overrides["steps"] = steps
-    if init is not None:  # a file is made absolute (a recipe's paths are relative to the recipe); a model id stays
-        from vrestore.models.registry import is_registered
-
-        overrides["init"] = str(init) if not init.exists() and is_registered(str(init)) else str(init.resolve())
+    if init is not None:  # an existing file is made absolute (a recipe's paths are relative to the recipe);
+        overrides["init"] = str(init.resolve()) if init.exists() else str(init)  # else build_model decides
     config = load_config(recipe, overrides)
     _console.show_warnings(not (quiet or json_out))
     show = not (quiet or json_out)
