@@ -164,7 +164,12 @@ class TrainSamples(Dataset):
 
     def filtered(self, degraded: np.ndarray) -> np.ndarray:
         """``degraded`` through the input filter, if any."""
-        return degraded if self.input_filter is None else self.input_filter(degraded)
+        return model_input(degraded, self.input_filter)
+
+
+def model_input(degraded: np.ndarray, input_filter: InputFilter | None) -> np.ndarray:
+    """What the model sees of a degraded clip: ``degraded`` through ``input_filter``, or as it is when None."""
+    return degraded if input_filter is None else input_filter(degraded)
 
 
 def augment(clips: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -236,7 +241,5 @@ def validation_pairs(
             rng = np.random.default_rng([seed, 1_000_003, k] + ([draw] if draw else []))
             degraded = degrade_clip(images, rng, interval=12, prob=config.val_prob,
                                     bitrate_frame_size=config.bitrate_frame_size)
-            if input_filter is not None:
-                degraded = input_filter(degraded)
-            pairs.append((to_tensor(degraded), to_tensor(images)))
+            pairs.append((to_tensor(model_input(degraded, input_filter)), to_tensor(images)))
     return pairs
