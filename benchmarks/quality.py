@@ -31,7 +31,9 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -93,7 +95,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="vrestore-quality-"))
     work.mkdir(parents=True, exist_ok=True)
     clean_frames = {clip.name: frames_of(clip) for clip in clips}
-    rows, degraded_frames = degrade_and_restore(clips, args.seed, work, args, commands)
+    rows, degraded_frames = degrade_and_restore(clips, clean_frames, args.seed, work, args, commands)
 
     baselines = {} if args.skip_baselines else BASELINES
     chosen: dict[str, float] = {}
@@ -108,7 +110,8 @@ def main() -> None:
     columns = ["degraded", *baselines, "ours"]
     by_seed = {args.seed: _means(rows, columns)}
     for seed in (s for s in args.seeds if s != args.seed):
-        seed_rows, seed_degraded = degrade_and_restore(clips, seed, work, args, commands, suffix=f"_s{seed}")
+        seed_rows, seed_degraded = degrade_and_restore(clips, clean_frames, seed, work, args, commands,
+                                                       suffix=f"_s{seed}")
         for name, baseline in baselines.items():
             for c in seed_rows:
                 seed_rows[c][name] = score(baseline.apply(seed_degraded[c], chosen[name]), clean_frames[c])
@@ -126,11 +129,10 @@ def main() -> None:
              f"torch {torch.__version__}",
              "- metrics: RGB PSNR (dB) / SSIM, 8-bit, BasicSR conventions, no border crop, mean over frames",
              f"- baselines tuned for the best mean PSNR over all clips: {tuned}",
-             "", *_table("clip", {**{c: rows[c] for c in rows}, "**mean**": by_seed[args.seed]}, columns),
+             "", *_table("clip", {**rows, "**mean**": by_seed[args.seed]}, columns),
              "", _gains(by_seed[args.seed], baselines) + "."]
     if len(by_seed) > 1:
-        overall = {k: (float(np.mean([m[k][0] for m in by_seed.values()])),
-                       float(np.mean([m[k][1] for m in by_seed.values()]))) for k in columns}
+        overall = _means(by_seed, columns)
         lines += ["", f"Robustness: the mean over the clips for each synth seed (other draw sequences; baselines at "
                   f"the values tuned on seed {args.seed}), and the mean over the seeds:", "",
                   *_table("seed", {**{str(s): m for s, m in by_seed.items()}, "**mean**": overall}, columns),
@@ -143,10 +145,12 @@ def main() -> None:
         write_results(text, "quality", dated=False)  # the latest record of the shipped weights
 
 
-def degrade_and_restore(clips: list[Path], seed: int, work: Path, args: argparse.Namespace, commands: list[str],
+def degrade_and_restore(clips: list[Path], clean_frames: dict[str, list[np.ndarray]], seed: int, work: Path,
+                        args: argparse.Namespace, commands: list[str],
                         suffix: str = "") -> tuple[Scores, dict[str, list[np.ndarray]]]:
     """Degrade every clip with ``seed`` and restore it with the model, as a user would; the scores of the
-    degraded input and of the model per clip, and the degraded frames (for the baselines)."""
+    degraded input and of the model per clip (against ``clean_frames``), and the degraded frames (for the
+    baselines)."""
     vrestore = [sys.executable, "-m", "vrestore"]
     rows: Scores = {}
     degraded_frames = {}
@@ -159,14 +163,14 @@ def degrade_and_restore(clips: list[Path], seed: int, work: Path, args: argparse
         if args.weights:
             restore += ["--weights", str(args.weights)]
         run(restore, commands)
-        clean = frames_of(clip)
+        clean = clean_frames[clip.name]
         degraded_frames[clip.name] = frames_of(lq)
         rows[clip.name] = {"degraded": score(degraded_frames[clip.name], clean), "ours": score(frames_of(out), clean)}
     return rows, degraded_frames
 
 
-def _means(rows: Scores, columns: list[str]) -> dict[str, tuple[float, float]]:
-    """The mean PSNR and SSIM over the clips, per method."""
+def _means(rows: Mapping[Any, Mapping[str, tuple[float, float]]], columns: list[str]) -> dict[str, tuple[float, float]]:
+    """The mean PSNR and SSIM over the rows (clips, or the seeds' means), per method."""
     return {k: (float(np.mean([rows[c][k][0] for c in rows])), float(np.mean([rows[c][k][1] for c in rows])))
             for k in columns}
 

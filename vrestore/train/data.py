@@ -159,12 +159,8 @@ class TrainSamples(Dataset):
         h, w = clip.shape[1:3]
         y, x = int(rng.integers(h - cfg.crop + 1)), int(rng.integers(w - cfg.crop + 1))
         (images,) = augment([clip[frames, y : y + cfg.crop, x : x + cfg.crop]], rng)
-        degraded = self.filtered(degrade_clip(images, rng, **draw_degradation(cfg, rng)))
+        degraded = model_input(degrade_clip(images, rng, **draw_degradation(cfg, rng)), self.input_filter)
         return to_tensor(degraded), to_tensor(images)
-
-    def filtered(self, degraded: np.ndarray) -> np.ndarray:
-        """``degraded`` through the input filter, if any."""
-        return model_input(degraded, self.input_filter)
 
 
 def model_input(degraded: np.ndarray, input_filter: InputFilter | None) -> np.ndarray:

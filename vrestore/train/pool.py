@@ -36,6 +36,7 @@ from vrestore.train.data import (
     augment,
     degrade_clip,
     draw_degradation,
+    model_input,
     pick_frames,
     pick_sample_frames,
     to_tensor,
@@ -75,7 +76,7 @@ class PooledSamples(TrainSamples):
         side = min(2 * cfg.crop, h, w) // 2 * 2  # even: the H.264 operator needs even sizes
         y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
         clean = np.ascontiguousarray(clip[frames, y : y + side, x : x + side])
-        return self.filtered(degrade_clip(clean, rng, **draw_degradation(cfg, rng))), clean
+        return model_input(degrade_clip(clean, rng, **draw_degradation(cfg, rng)), self.input_filter), clean
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
